@@ -1,0 +1,79 @@
+"""sciqa: answers questions about a document collection, citing the passages it used.
+
+    >>> import sciqa
+    >>> answer = sciqa.ask("When did Amazon launch the Amazon Scholars program?")
+    >>> answer.answer, answer.citations[0].source
+
+``ask``, ``stream`` and ``ingest`` use one shared pipeline built from the environment
+(``SCIQA_*``); build a :class:`Pipeline` yourself to choose its parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import cache
+from pathlib import Path
+
+from sciqa.answering import NOT_FOUND
+from sciqa.conversation import Message
+from sciqa.errors import (
+    ConfigError,
+    IngestError,
+    ModelError,
+    QuestionError,
+    SciQAError,
+    StoreError,
+    StoreMismatchError,
+)
+from sciqa.pipeline import Pipeline
+from sciqa.schema import Answer, Citation, IngestReport, Passage, Skipped
+from sciqa.settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NOT_FOUND",
+    "Answer",
+    "Citation",
+    "ConfigError",
+    "IngestError",
+    "IngestReport",
+    "Message",
+    "ModelError",
+    "Passage",
+    "Pipeline",
+    "QuestionError",
+    "SciQAError",
+    "Settings",
+    "Skipped",
+    "StoreError",
+    "StoreMismatchError",
+    "__version__",
+    "ask",
+    "default_pipeline",
+    "ingest",
+    "stream",
+]
+
+
+@cache
+def default_pipeline() -> Pipeline:
+    """The pipeline behind :func:`ask`, built once from the environment."""
+    return Pipeline(Settings())
+
+
+def ask(question: str, *, history: Sequence[Message] | None = None, k: int | None = None) -> Answer:
+    """Answer ``question`` from the documents; ``history`` holds earlier turns of the chat."""
+    return default_pipeline().ask(question, history=history, k=k)
+
+
+def stream(
+    question: str, *, history: Sequence[Message] | None = None, k: int | None = None
+) -> Iterator[str | Answer]:
+    """Yield pieces of the answer's text as they come, then the final :class:`Answer`."""
+    return default_pipeline().stream(question, history=history, k=k)
+
+
+def ingest(paths: Sequence[str | Path] | None = None, *, dry_run: bool = False) -> IngestReport:
+    """Make the store mirror ``paths`` (default: the bundled corpus)."""
+    return default_pipeline().ingest(paths, dry_run=dry_run)

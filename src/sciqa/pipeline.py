@@ -1,0 +1,152 @@
+"""The pipeline: documents -> chunks -> store -> hybrid retrieval -> answer with citations.
+
+``Pipeline`` is what the API, the CLI, the UI and the evals use. Tests and the UI can hand it
+their own parts (embeddings, answerer); by default it builds them from ``Settings``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from langchain_core.embeddings import Embeddings
+
+from sciqa import indexing
+from sciqa.answering import ExtractiveAnswerer
+from sciqa.chunking import prime_tiktoken_cache
+from sciqa.conversation import Message, standalone_question
+from sciqa.embeddings import embedding_id, make_embeddings
+from sciqa.errors import ConfigError, QuestionError
+from sciqa.resources import default_corpus
+from sciqa.retrieval import HybridRetriever
+from sciqa.schema import Answer, IngestReport, Passage
+from sciqa.settings import Settings
+from sciqa.store import Store
+
+
+class Answerer(Protocol):
+    """What turns a question and its passages into an ``Answer``."""
+
+    model: str
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+
+class Pipeline:
+    """One corpus, one store, one answerer. Safe to share between threads."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: Embeddings | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        prime_tiktoken_cache(self.settings.home / "tiktoken")
+        self.embeddings = embeddings or make_embeddings(self.settings)
+        self.store = Store(self.settings, embedding_id(self.settings))
+        self.retriever = HybridRetriever(self.store, self.embeddings, self.settings.fetch_k)
+        self.answerer = answerer or self._default_answerer()
+        self._ingest_lock = threading.Lock()
+
+    def _default_answerer(self) -> Answerer:
+        if self.settings.llm == "extractive":
+            return ExtractiveAnswerer(
+                self.embeddings, lambda: self.store.lexicon, min_score=self.settings.min_score
+            )
+        raise ConfigError(
+            f"SCIQA_LLM={self.settings.llm!r} is not available in this version; "
+            "use SCIQA_LLM=extractive"
+        )
+
+    # -- ingest --------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        dry_run: bool = False,
+        rebuild: bool = False,
+    ) -> IngestReport:
+        """Make the store mirror ``paths`` (default: the configured or bundled corpus)."""
+        roots = [Path(p) for p in paths] if paths else [self.corpus_root()]
+        with self._ingest_lock:
+            return indexing.ingest(
+                self.store, self.embeddings, self.settings, roots, dry_run=dry_run,
+                rebuild=rebuild,
+            )
+
+    def corpus_root(self) -> Path:
+        return self.settings.corpus or default_corpus()
+
+    def ensure_ready(self) -> None:
+        """Check the store can be queried; ingest the default corpus into an empty one."""
+        self.store.check_compatible()
+        if self.store.is_empty():
+            with self._ingest_lock:
+                if self.store.is_empty():
+                    if self.settings.progress:
+                        print(
+                            f"sciqa: first run, indexing {self.corpus_root()} into "
+                            f"{self.settings.store_dir}",
+                            file=sys.stderr,
+                        )
+                    indexing.ingest(
+                        self.store, self.embeddings, self.settings, [self.corpus_root()]
+                    )
+
+    # -- ask -----------------------------------------------------------------------------
+
+    def check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionError("the question is empty; ask something about the documents")
+        question = question.strip()
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionError(
+                f"the question is {len(question):,} characters long; the limit is {limit:,} "
+                "(SCIQA_MAX_QUESTION_CHARS). Ask a shorter question"
+            )
+        return question
+
+    def retrieve(
+        self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
+    ) -> list[Passage]:
+        question = self.check_question(question)
+        self.ensure_ready()
+        query = standalone_question(question, history or [])
+        return self.retriever.retrieve(query, k or self.settings.k)
+
+    def ask(
+        self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
+    ) -> Answer:
+        """Answer ``question`` from the documents, citing the passages used."""
+        began = time.perf_counter()
+        question = self.check_question(question)
+        self.ensure_ready()
+        query = standalone_question(question, history or [])
+        t0 = time.perf_counter()
+        passages = self.retriever.retrieve(query, k or self.settings.k)
+        t1 = time.perf_counter()
+        answer = self.answerer.answer(question, passages)
+        t2 = time.perf_counter()
+        timings = {
+            "retrieve_ms": round((t1 - t0) * 1000, 1),
+            "answer_ms": round((t2 - t1) * 1000, 1),
+            "total_ms": round((t2 - began) * 1000, 1),
+        }
+        return replace(answer, question=question, timings=timings)
+
+    def stream(
+        self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it becomes available, then the final ``Answer``."""
+        answer = self.ask(question, history=history, k=k)
+        yield answer.answer
+        yield answer

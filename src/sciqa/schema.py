@@ -1,0 +1,84 @@
+"""The frozen types sciqa returns: never raw LangChain objects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer used. ``quote`` is ``file_text[start:end]`` of ``source``, verbatim."""
+
+    n: int
+    source: str
+    title: str
+    section: str
+    chunk_id: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with the passages it quotes or cites as ``[n]``."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    timings: dict[str, float] = field(default_factory=dict)
+    model: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["citations"] = [asdict(c) for c in self.citations]
+        return d
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not ingested, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did (or, with ``dry_run``, would do), by source name."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    chunks_added: int = 0
+    chunks_deleted: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["skipped"] = [asdict(s) for s in self.skipped]
+        return d
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its ranks: what the answerer reads."""
+
+    chunk_id: str
+    text: str
+    source: str
+    title: str
+    section: str
+    location: str
+    start: int
+    end: int
+    spans: tuple[tuple[int, int, int], ...]  # (offset in text, start in file, end in file)
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None

@@ -1,0 +1,68 @@
+"""One settings object, read from ``SCIQA_*`` environment variables, built once and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("sciqa", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything a sciqa pipeline can be told. ``Settings()`` reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SCIQA_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Folder for the vector store, its manifest and the feedback file.",
+    )
+    corpus: Path | None = Field(
+        default=None,
+        description="Folder ingested when the store is empty; default: the bundled corpus.",
+    )
+    collection: str = Field(default="sciqa", description="Chroma collection name.")
+    chroma_url: str | None = Field(
+        default=None,
+        description="http://host:port of a Chroma server; default: embedded store under home.",
+    )
+    embeddings: str = Field(
+        default="minilm",
+        description="Embedding provider: 'minilm' (offline, shipped in a PyPI package) or 'openai'.",
+    )
+    embeddings_model: str = Field(
+        default="text-embedding-3-small", description="Model name for 'openai' embeddings."
+    )
+    embeddings_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL for embeddings only."
+    )
+    llm: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="Answerer: 'extractive' (offline, quotes the documents) or 'openai'.",
+    )
+    model: str = Field(default="gpt-4o-mini", description="Chat model name for 'openai'.")
+    k: int = Field(default=5, ge=1, le=50, description="Passages given to the answerer.")
+    fetch_k: int = Field(
+        default=20, ge=1, le=500, description="Candidates taken from each retriever before fusion."
+    )
+    chunk_tokens: int = Field(default=128, ge=16, le=2048, description="Max tokens per chunk.")
+    chunk_overlap: int = Field(default=24, ge=0, le=512, description="Tokens of overlap.")
+    min_score: float = Field(
+        default=0.45,
+        description="Extractive answerer: below this evidence score it says the documents "
+        "do not hold the answer (calibrated on evals/gold.jsonl).",
+    )
+    max_question_chars: int = Field(
+        default=2000, ge=10, description="Longer questions are refused with a clear error."
+    )
+    progress: bool = Field(default=True, description="Show progress bars on stderr.")
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"

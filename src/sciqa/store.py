@@ -1,0 +1,327 @@
+"""The Chroma collection, the BM25 index beside it, and the manifest that describes both.
+
+Layout under ``<home>/store``:
+
+    chroma/          Chroma's persistent files (absent in server mode, SCIQA_CHROMA_URL)
+    bm25/            the BM25 index over every chunk, with the chunk ids in index order
+    manifest.json    embedding model, chunker settings, tokenizer, and each ingested file's hash
+
+The manifest is written last and atomically, so an interrupted ingest leaves a manifest that
+still describes what is safely stored; the next ingest redoes the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sciqa.errors import StoreError, StoreMismatchError
+from sciqa.lexical import terms
+from sciqa.schema import Passage
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from langchain_chroma import Chroma
+
+    from sciqa.chunking import Chunk
+    from sciqa.settings import Settings
+
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class Manifest:
+    embedding_model: str
+    chunking: dict[str, Any]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    roots: list[str] = field(default_factory=list)
+    version: int = MANIFEST_VERSION
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest | None:
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError) as e:
+            raise StoreError(
+                f"the store manifest {path} is unreadable ({e}); "
+                "run `sciqa ingest --rebuild` to rebuild the store from the documents"
+            ) from e
+
+    def write(self, path: Path) -> None:
+        _atomic_write(path, json.dumps(self.__dict__, indent=2, sort_keys=True))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _client(settings: Settings) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            from urllib.parse import urlparse
+
+            url = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        path = settings.store_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as e:  # chromadb raises many types for a bad path or server
+        where = settings.chroma_url or str(settings.store_dir / "chroma")
+        raise StoreError(
+            f"cannot open the Chroma store at {where}: {e}. If it is corrupt, run "
+            "`sciqa ingest --rebuild`"
+        ) from e
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Document frequencies of terms over all chunks, for IDF weights."""
+
+    n_docs: int
+    df: dict[str, int]
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + (self.n_docs + 1) / (self.df.get(term, 0) + 0.5))
+
+
+class Store:
+    """Chunks in Chroma (dense) and in a BM25 index (sparse), described by a manifest."""
+
+    def __init__(self, settings: Settings, embedding_model: str) -> None:
+        self.settings = settings
+        self.embedding_model = embedding_model
+        self.dir = settings.store_dir
+        self.manifest_path = self.dir / "manifest.json"
+        self.bm25_dir = self.dir / "bm25"
+        self._client = _client(settings)
+        try:
+            self.collection = self._client.get_or_create_collection(
+                settings.collection,
+                metadata={"hnsw:space": "cosine"},
+                embedding_function=None,
+            )
+        except Exception as e:
+            raise StoreError(
+                f"cannot open collection {settings.collection!r}: {e}. If the store is corrupt, "
+                "run `sciqa ingest --rebuild`"
+            ) from e
+        self._bm25: Any = None
+        self._bm25_ids: list[str] = []
+        self._lexicon: Lexicon | None = None
+
+    # -- manifest ------------------------------------------------------------------------
+
+    def manifest(self) -> Manifest | None:
+        return Manifest.read(self.manifest_path)
+
+    def check_compatible(self) -> None:
+        """Refuse to query vectors made by another embedding model."""
+        m = self.manifest()
+        if m is not None and m.embedding_model != self.embedding_model:
+            raise StoreMismatchError(
+                f"the store at {self.dir} was built with embeddings {m.embedding_model!r}, "
+                f"but {self.embedding_model!r} is configured. Set SCIQA_EMBEDDINGS back, or run "
+                "`sciqa ingest --rebuild` to re-embed the documents"
+            )
+
+    def is_empty(self) -> bool:
+        m = self.manifest()
+        return m is None or not m.files or self.count() == 0
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    # -- writes --------------------------------------------------------------------------
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        self.collection.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=vectors,
+            documents=[c.text for c in chunks],
+            metadatas=[
+                {
+                    "source": c.source,
+                    "title": c.title,
+                    "section": c.section,
+                    "location": c.location,
+                    "start": c.start,
+                    "end": c.end,
+                    "spans": json.dumps(c.spans),
+                }
+                for c in chunks
+            ],
+        )
+
+    def delete_sources(self, sources: Iterable[str]) -> int:
+        deleted = 0
+        for source in sources:
+            found = self.collection.get(where={"source": source}, include=[])
+            if found["ids"]:
+                self.collection.delete(ids=found["ids"])
+                deleted += len(found["ids"])
+        return deleted
+
+    def reset(self) -> None:
+        """Drop every chunk, the BM25 index and the manifest."""
+        try:
+            self._client.delete_collection(self.settings.collection)
+        except Exception:  # not there: nothing to drop
+            pass
+        self.collection = self._client.get_or_create_collection(
+            self.settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
+        shutil.rmtree(self.bm25_dir, ignore_errors=True)
+        self.manifest_path.unlink(missing_ok=True)
+        self._bm25 = None
+
+    # -- BM25 ----------------------------------------------------------------------------
+
+    def _all_texts(self) -> tuple[list[str], list[str]]:
+        ids: list[str] = []
+        texts: list[str] = []
+        total, batch = self.count(), 5000
+        for offset in range(0, total, batch):
+            got = self.collection.get(
+                include=["documents", "metadatas"], limit=batch, offset=offset
+            )
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
+                ids.append(cid)
+                texts.append(index_text(str(meta.get("title", "")), doc or ""))
+        return ids, texts
+
+    def rebuild_bm25(self) -> None:
+        """Build the BM25 index and term statistics from every chunk in the collection."""
+        import bm25s
+
+        ids, texts = self._all_texts()
+        tokenized = [terms(t) for t in texts]
+        df: Counter[str] = Counter()
+        for toks in tokenized:
+            df.update(set(toks))
+        tmp = self.dir / ".bm25.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if ids:
+            model = bm25s.BM25()
+            model.index(tokenized, show_progress=False)
+            model.save(str(tmp), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
+        (tmp / "lexicon.json").write_text(
+            json.dumps({"n_docs": len(ids), "df": df}), encoding="utf-8"
+        )
+        shutil.rmtree(self.bm25_dir, ignore_errors=True)
+        os.replace(tmp, self.bm25_dir)
+        self._bm25 = None
+
+    def _load_bm25(self) -> None:
+        import bm25s
+
+        ids_file = self.bm25_dir / "ids.json"
+        fresh = ids_file.exists() and len(json.loads(ids_file.read_text())) == self.count()
+        if not fresh:
+            self.rebuild_bm25()
+        self._bm25_ids = json.loads(ids_file.read_text(encoding="utf-8"))
+        lex = json.loads((self.bm25_dir / "lexicon.json").read_text(encoding="utf-8"))
+        self._lexicon = Lexicon(lex["n_docs"], lex["df"])
+        self._bm25 = (
+            bm25s.BM25.load(str(self.bm25_dir), mmap=False, show_progress=False)
+            if self._bm25_ids
+            else False
+        )
+
+    @property
+    def lexicon(self) -> Lexicon:
+        if self._bm25 is None:
+            self._load_bm25()
+        assert self._lexicon is not None
+        return self._lexicon
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def bm25_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        if self._bm25 is None:
+            self._load_bm25()
+        q = [t for t in terms(query) if t in self._bm25.vocab_dict] if self._bm25 else []
+        if not q:
+            return []
+        k = min(k, len(self._bm25_ids))
+        docs, scores = self._bm25.retrieve([q], k=k, show_progress=False)
+        return [
+            (self._bm25_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0
+        ]
+
+    def dense_search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
+        n = self.count()
+        if n == 0:
+            return []
+        got = self.collection.query(
+            query_embeddings=[list(vector)], n_results=min(k, n), include=["distances"]
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
+
+    def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        out = {}
+        for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
+            out[cid] = Passage(
+                chunk_id=cid,
+                text=doc or "",
+                source=str(meta["source"]),
+                title=str(meta["title"]),
+                section=str(meta["section"]),
+                location=str(meta.get("location", "")),
+                start=int(meta["start"]),  # type: ignore[arg-type]
+                end=int(meta["end"]),  # type: ignore[arg-type]
+                spans=tuple(tuple(s) for s in json.loads(str(meta["spans"]))),  # type: ignore[misc]
+                score=0.0,
+            )
+        return out
+
+    def langchain(self, embeddings: Any) -> Chroma:
+        """The same collection as a LangChain ``VectorStore``."""
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            client=self._client,
+            collection_name=self.settings.collection,
+            embedding_function=embeddings,
+        )
+
+
+def index_text(title: str, text: str) -> str:
+    """What is embedded and indexed for a chunk: its document title gives it context."""
+    return f"{title}\n{text}" if title else text
