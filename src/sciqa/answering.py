@@ -16,9 +16,12 @@ it answers :data:`NOT_FOUND` instead.
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -30,51 +33,134 @@ from sciqa.store import Lexicon
 
 NOT_FOUND = "I could not find the answer to that in the documents."
 
-W_DENSE, W_LEX, W_PASSAGE, W_RANK = 0.50, 0.30, 0.12, 0.08
-TYPE_BONUS, TYPE_PENALTY = 0.04, 0.12
-
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MONTH = re.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|spring|summer|fall|autumn|winter)\b"
+    r"December|spring|summer|fall|autumn|winter|week|weeks|month|months)\b"
 )
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
-    r"thousand|million|billion|half|percent)\b",
+    r"thousand|million|billion|half|percent|double|doubled|tripled|quadrupled)\b",
     re.IGNORECASE,
 )
+_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:dollars|USD|EUR|GBP)\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-zà-ÿ]+")
 _PLACE = re.compile(r"\b(?:in|at|from|based in|located in)\s+[A-Z][a-z]+|^[A-Z]{2}, ")
 _LOCATION_LINE = re.compile(r"^[A-Z]{2}(?:, [^,]{1,40}){1,2}$")
 
 _EXPECT = [
-    (re.compile(r"\b(?:when|what year|which year|what date|how long ago|since when)\b", re.I),
-     "time"),
+    (re.compile(r"\b(?:salary|pay|paid|cost|costs|price|stipend|compensation|budget|how much "
+                r"money|worth)\b", re.I), "money"),
+    (re.compile(r"\b(?:when|what year|which year|what date|how long ago|since when|deadline)\b",
+                re.I), "time"),
     (re.compile(r"\b(?:how many|how much|what percentage|what share|what number|how long|"
-                r"how big|how large|what amount|what size)\b", re.I), "number"),
+                r"how big|how large|what amount|what size|what proportion)\b", re.I), "number"),
     (re.compile(r"\b(?:where|which city|what city|which country|what location|which location|"
                 r"which office|in which)\b", re.I), "place"),
     (re.compile(r"\b(?:who|whom|whose|which professor|which scientist)\b", re.I), "name"),
 ]
+_WH = re.compile(
+    r"\b(?:what|which|how many|how much|whose)\s+((?:[\w'’-]+\s*){1,6})", re.IGNORECASE
+)
+_SKIP = frozenset("""is are was were the a an kind kinds type types sort of does do did has have
+    had main two three one specific exact particular each every amazon amazon's amazon’s""".split())
+
+def _asking_part(question: str) -> str:
+    """The opening words of the question's last sentence: where its wh-word stands.
+
+    "How does the team keep models current when data change?" asks "how", not "when"; a prompt
+    that wraps a question ("Ignore this. When did ...?") asks its last sentence.
+    """
+    sentences = [s for s in re.split(r"(?<=[.!?:])\s+", question.strip()) if s.strip()]
+    last = sentences[-1] if sentences else question
+    return " ".join(last.split()[:6])
 
 
 def expected_type(question: str) -> str | None:
+    head = _asking_part(question)
     for pattern, kind in _EXPECT:
-        if pattern.search(question):
+        if kind == "money" and pattern.search(question):
+            return kind
+        if pattern.search(head):
             return kind
     return None
 
 
 def has_type(sentence: str, kind: str) -> bool:
+    if kind == "money":
+        return bool(_MONEY.search(sentence))
     if kind == "time":
         return bool(_YEAR.search(sentence) or _MONTH.search(sentence))
     if kind == "number":
-        return bool(_NUMBER.search(sentence))
+        return bool(_NUMBER.search(_YEAR.sub("", sentence)))
     if kind == "place":
         return bool(_PLACE.search(sentence) or _LOCATION_LINE.match(sentence))
     if kind == "name":
         return bool(_NAME.search(sentence))
     return True
+
+
+def focus_terms(question: str) -> set[str]:
+    """The words right after "what/which/how many": what the question asks for ("salary")."""
+    m = _WH.search(question)
+    if not m:
+        return set()
+    words = [w for w in re.findall(r"[\w'’-]+", m.group(1).lower()) if w not in _SKIP]
+    return set(terms(" ".join(words[:2])))
+
+
+FEATURES = (
+    "dense",  # cosine(question, sentence)
+    "lex",  # IDF-weighted share of question terms in the sentence
+    "lex_passage",  # ... in the sentence's passage (with its title)
+    "lex_prev",  # ... in the sentence before it: answers often follow the sentence that names the topic
+    "focus",  # share of focus terms in the sentence (1 when the question has none)
+    "type_ok",  # the expected answer type is present (1 when none is expected)
+    "type_miss",  # an answer type is expected and absent
+    "novelty",  # share of the sentence's terms that are not in the question
+    "is_question",  # the sentence is itself a question
+    "short",  # fewer than five words (headings, captions)
+    "rank",  # 1 / (1 + passage rank)
+)
+
+
+ANSWERABILITY = (
+    "best",  # probability that the best sentence answers
+    "best_focus",  # its focus share
+    "best_type_ok",  # it holds the expected answer type
+    "top_focus",  # the best focus share among the top five sentences
+    "top_type_ok",  # any of the top five holds the expected answer type
+    "best_lex",  # the best sentence's share of question terms
+    "best_dense",  # its cosine similarity to the question
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Two logistic models fitted by ``evals/calibrate.py``: which sentence answers
+    (over :data:`FEATURES`), and whether any does (over :data:`ANSWERABILITY`)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    answerability: tuple[float, ...]
+    answerability_bias: float
+    threshold: float
+
+    @classmethod
+    def shipped(cls) -> Weights:
+        data = json.loads(resources.files("sciqa").joinpath("extractive.json").read_text())
+        if tuple(data["features"]) != FEATURES or tuple(data["answerability_features"]) != (
+            ANSWERABILITY
+        ):
+            raise RuntimeError("extractive.json does not match the features; run evals/calibrate.py")
+        return cls(
+            tuple(data["weights"]), float(data["bias"]), tuple(data["answerability"]),
+            float(data["answerability_bias"]), float(data["threshold"]),
+        )
+
+
+def _sigmoid(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 @dataclass
@@ -85,6 +171,7 @@ class _Candidate:
     start: int
     end: int
     score: float = 0.0
+    features: tuple[float, ...] = ()
 
 
 def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float:
@@ -104,65 +191,111 @@ class ExtractiveAnswerer:
         embeddings: Embeddings,
         lexicon: Callable[[], Lexicon],
         *,
-        min_score: float,
+        weights: Weights | None = None,
+        min_score: float | None = None,
         max_sentences: int = 3,
     ) -> None:
         self.embeddings = embeddings
         self.lexicon = lexicon
-        self.min_score = min_score
+        self.weights = weights or Weights.shipped()
+        self.min_score = self.weights.threshold if min_score is None else min_score
         self.max_sentences = max_sentences
         self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo:
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            for t, v in zip(todo, embed_array(self.embeddings, todo)):
-                self._cache[t] = v
-        return np.stack([self._cache[t] for t in texts])
+        """Embeddings of short texts, cached: the same sentences come back question after question."""
+        with self._lock:  # embedding is CPU-bound; serialising it costs little
+            todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if todo:
+                if len(self._cache) + len(todo) > 50_000:
+                    self._cache.clear()
+                self._cache.update(zip(todo, embed_array(self.embeddings, todo)))
+            return np.stack([self._cache[t] for t in texts])
 
-    def score(self, question: str, passages: list[Passage]) -> list[_Candidate]:
-        """Every sentence of ``passages``, scored, best first."""
+    def candidates(self, question: str, passages: list[Passage]) -> tuple[list[_Candidate], np.ndarray]:
+        """Every sentence of ``passages`` and its feature row."""
         candidates = [
             _Candidate(p, rank, p.text[off : off + (end - start)], start, end)
             for rank, p in enumerate(passages)
             for off, start, end in p.spans
         ]
         if not candidates:
-            return []
+            return [], np.zeros((0, len(FEATURES)))
         lexicon = self.lexicon()
         q_terms = set(terms(question))
-        q_vec = self._vectors([question])[0]
-        dense = self._vectors([c.text for c in candidates]) @ q_vec
+        focus = focus_terms(question) or set()
+        kind = expected_type(question)
+        dense = self._vectors([c.text for c in candidates]) @ self._vectors([question])[0]
         passage_lex = {
             p.chunk_id: _overlap(q_terms, set(terms(p.title + " " + p.text)), lexicon)
             for p in passages
         }
-        kind = expected_type(question)
+        rows = []
+        previous: dict[str, float] = {}
         for c, d in zip(candidates, dense):
-            lex = _overlap(q_terms, set(terms(c.text)), lexicon)
-            score = (
-                W_DENSE * float(d)
-                + W_LEX * lex
-                + W_PASSAGE * passage_lex[c.passage.chunk_id]
-                + W_RANK / (1 + c.rank)
+            c_terms = set(terms(c.text))
+            lex = _overlap(q_terms, c_terms, lexicon)
+            typed = kind is None or has_type(c.text, kind)
+            rows.append(
+                (
+                    float(d),
+                    lex,
+                    passage_lex[c.passage.chunk_id],
+                    previous.get(c.passage.chunk_id, 0.0),
+                    len(focus & c_terms) / len(focus) if focus else 1.0,
+                    1.0 if typed else 0.0,
+                    0.0 if typed else 1.0,
+                    len(c_terms - q_terms) / len(c_terms) if c_terms else 0.0,
+                    1.0 if c.text.rstrip().endswith("?") else 0.0,
+                    1.0 if len(c.text.split()) < 5 and not _LOCATION_LINE.match(c.text) else 0.0,
+                    1.0 / (1 + c.rank),
+                )
             )
-            if kind is not None:
-                score += TYPE_BONUS if has_type(c.text, kind) else -TYPE_PENALTY
-            if c.text.rstrip().endswith("?"):
-                score -= 0.25  # a question in the text (an interview's "Q.") is not an answer
-            if len(c.text.split()) < 5 and not _LOCATION_LINE.match(c.text):
-                score -= 0.10  # headings and captions
-            c.score = score
+            previous[c.passage.chunk_id] = lex
+        return candidates, np.array(rows, dtype=np.float64)
+
+    def score(self, question: str, passages: list[Passage]) -> list[_Candidate]:
+        """Every sentence of ``passages`` with the probability that it answers, best first."""
+        candidates, x = self.candidates(question, passages)
+        if not candidates:
+            return []
+        probabilities = _sigmoid(x @ np.array(self.weights.weights) + self.weights.bias)
+        for c, p, row in zip(candidates, probabilities, x):  # type: ignore[call-overload]
+            c.score = float(p)
+            c.features = tuple(float(v) for v in row)
         return sorted(candidates, key=lambda c: -c.score)
 
+    @staticmethod
+    def answerability_features(ranked: list[_Candidate]) -> tuple[float, ...]:
+        f = {name: i for i, name in enumerate(FEATURES)}
+        best, top = ranked[0], ranked[:5]
+        return (
+            best.score,
+            best.features[f["focus"]],
+            best.features[f["type_ok"]],
+            max(c.features[f["focus"]] for c in top),
+            max(c.features[f["type_ok"]] for c in top),
+            best.features[f["lex"]],
+            best.features[f["dense"]],
+        )
+
+    def answerability(self, ranked: list[_Candidate]) -> float:
+        """Probability that the passages hold an answer at all."""
+        if not ranked:
+            return 0.0
+        z = np.array(self.answerability_features(ranked))
+        return float(_sigmoid(z @ np.array(self.weights.answerability) + self.weights.answerability_bias))
+
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        ranked = self.score(question, passages)
-        if not ranked or ranked[0].score < self.min_score:
+        return self.compose(question, self.score(question, passages))
+
+    def compose(self, question: str, ranked: list[_Candidate]) -> Answer:
+        """The answer from scored sentences: up to three, in reading order, or :data:`NOT_FOUND`."""
+        if not ranked or self.answerability(ranked) < self.min_score:
             return Answer(question, NOT_FOUND, True, (), model=self.model)
         chosen = [ranked[0]]
-        floor = max(self.min_score, ranked[0].score - 0.08)
+        floor = ranked[0].score * 0.5
         for c in ranked[1:]:
             if len(chosen) == self.max_sentences or c.score < floor:
                 break
@@ -171,7 +304,7 @@ class ExtractiveAnswerer:
                 continue  # says the same again (overlapping chunks, repeated captions)
             chosen.append(c)
         # Read in document order: by the best-ranked source first, then by position.
-        first_rank = {}
+        first_rank: dict[str, int] = {}
         for c in chosen:
             first_rank.setdefault(c.passage.source, c.rank)
         chosen.sort(key=lambda c: (first_rank[c.passage.source], c.passage.source, c.start))

@@ -95,8 +95,11 @@ def _openai(settings: Settings) -> Embeddings:
 EMBEDDINGS: dict[str, Callable[[Settings], Embeddings]] = {"minilm": _minilm, "openai": _openai}
 
 
-def embedding_id(settings: Settings) -> str:
-    """The name recorded in the store's manifest for the configured embeddings."""
+def embedding_id(settings: Settings, embeddings: Embeddings | None = None) -> str:
+    """The name recorded in the store's manifest for these (or the configured) embeddings."""
+    if embeddings is not None and not isinstance(embeddings, MiniLMEmbeddings):
+        model = getattr(embeddings, "model", None)
+        return f"{type(embeddings).__name__}:{model}" if model else type(embeddings).__name__
     if settings.embeddings == "minilm":
         return MINILM_ID
     return f"{settings.embeddings}:{settings.embeddings_model}"

@@ -50,7 +50,7 @@ class Pipeline:
         self.settings = settings or Settings()
         prime_tiktoken_cache(self.settings.home / "tiktoken")
         self.embeddings = embeddings or make_embeddings(self.settings)
-        self.store = Store(self.settings, embedding_id(self.settings))
+        self.store = Store(self.settings, embedding_id(self.settings, self.embeddings))
         self.retriever = HybridRetriever(self.store, self.embeddings, self.settings.fetch_k)
         self.answerer = answerer or self._default_answerer()
         self._ingest_lock = threading.Lock()

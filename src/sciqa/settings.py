@@ -53,10 +53,11 @@ class Settings(BaseSettings):
     )
     chunk_tokens: int = Field(default=128, ge=16, le=2048, description="Max tokens per chunk.")
     chunk_overlap: int = Field(default=24, ge=0, le=512, description="Tokens of overlap.")
-    min_score: float = Field(
-        default=0.45,
-        description="Extractive answerer: below this evidence score it says the documents "
-        "do not hold the answer (calibrated on evals/gold.jsonl).",
+    min_score: float | None = Field(
+        default=None,
+        description="Extractive answerer: below this probability that its best sentence answers, "
+        "it says the documents do not hold the answer. Default: the threshold calibrated on "
+        "evals/gold.jsonl by evals/calibrate.py.",
     )
     max_question_chars: int = Field(
         default=2000, ge=10, description="Longer questions are refused with a clear error."

@@ -1,0 +1,118 @@
+"""Fit the extractive answerer's sentence scorer on the gold set, and pick its abstain threshold.
+
+    python evals/calibrate.py [--gold evals/gold.jsonl]
+
+For every gold question, every sentence of the retrieved passages is a training row (features
+from ``sciqa.answering.FEATURES``); it is positive when it holds one of the question's gold facts.
+A logistic regression (numpy, L2, balanced classes) gives the weights; the threshold is the one
+that abstains on the most unanswerable questions while abstaining on at most 10% of answerable
+ones. Writes ``src/sciqa/extractive.json``. Check the result on the held-out set with
+``sciqa eval --gold evals/heldout.jsonl``: it was not used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from sciqa import Pipeline, Settings
+from sciqa.answering import ANSWERABILITY, FEATURES, ExtractiveAnswerer, Weights
+from sciqa.evaluation import fact_present, load_gold, score, summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method, classes weighted equally."""
+    pos = y.sum()
+    sample = np.where(y == 1, 0.5 / pos, 0.5 / (len(y) - pos))
+    x1 = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(x1.shape[1])
+    reg = l2 * np.eye(x1.shape[1])
+    reg[-1, -1] = 0.0  # the bias is not shrunk
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(x1 @ w)))
+        grad = x1.T @ (sample * (p - y)) + reg @ w
+        hess = x1.T @ (x1 * (sample * p * (1 - p))[:, None]) + reg
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gold", type=Path, default=ROOT / "evals" / "gold.jsonl")
+    ap.add_argument("--max-false-abstention", type=float, default=0.10)
+    args = ap.parse_args()
+    os.environ.setdefault("SCIQA_PROGRESS", "false")
+
+    pipeline = Pipeline(Settings())
+    pipeline.ensure_ready()
+    gold = load_gold(args.gold)
+    probe = ExtractiveAnswerer(pipeline.embeddings, lambda: pipeline.store.lexicon)
+    passages, rows, labels = {}, [], []
+    for item in gold:
+        passages[item.id] = pipeline.retrieve(item.question)
+        candidates, x = probe.candidates(item.question, passages[item.id])
+        for c, row in zip(candidates, x):
+            rows.append(row)
+            labels.append(item.answerable and any(fact_present(f, c.text) for f in item.facts))
+    x, y = np.array(rows), np.array(labels, dtype=float)
+    w, b = fit(x, y)
+    print(f"{len(y)} sentences, {int(y.sum())} positive")
+    for name, value in zip(FEATURES, w):
+        print(f"  {name:12} {value:+.3f}")
+
+    answerer = ExtractiveAnswerer(
+        pipeline.embeddings, lambda: pipeline.store.lexicon,
+        weights=Weights(tuple(w), float(b), (0.0,) * len(ANSWERABILITY), 0.0, 0.5),
+    )
+    ranked = {i.id: answerer.score(i.question, passages[i.id]) for i in gold}
+    scored = [i for i in gold if ranked[i.id]]
+    z = np.array([answerer.answerability_features(ranked[i.id]) for i in scored])
+    a, a0 = fit(z, np.array([i.answerable for i in scored], dtype=float), l2=1e-2)
+    print("answerability:")
+    for name, value in zip(ANSWERABILITY, a):
+        print(f"  {name:12} {value:+.3f}")
+    answerer.weights = Weights(tuple(w), float(b), tuple(a), float(a0), 0.5)
+
+    best = None
+    for threshold in np.arange(0.05, 0.96, 0.01):
+        answerer.min_score = float(threshold)
+        results = [score(i, answerer.compose(i.question, ranked[i.id])) for i in gold]
+        s = summarize(results)
+        if s.false_abstention <= args.max_false_abstention:
+            key = (s.abstain_recall + s.answered_correctly, -threshold)
+            if best is None or key > best[0]:
+                best = (key, float(threshold), s)
+    assert best is not None, "no threshold keeps false abstention low enough"
+    _, threshold, s = best
+    print(f"threshold {threshold:.2f}: {s}")
+    out = {
+        "features": list(FEATURES),
+        "weights": [round(float(v), 5) for v in w],
+        "bias": round(float(b), 5),
+        "answerability_features": list(ANSWERABILITY),
+        "answerability": [round(float(v), 5) for v in a],
+        "answerability_bias": round(float(a0), 5),
+        "threshold": round(threshold, 3),
+        "fitted_on": args.gold.name,
+        "fitted": date.today().isoformat(),
+        "dev": {
+            "answered_correctly": round(s.answered_correctly, 4),
+            "abstain_recall": round(s.abstain_recall, 4),
+            "false_abstention": round(s.false_abstention, 4),
+        },
+    }
+    (ROOT / "src" / "sciqa" / "extractive.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Shared fixtures. No test touches the network: pytest-socket blocks every socket but loopback
+(see pyproject.toml), and SCIQA_HOME points at a fresh folder for every test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import sciqa
+from sciqa import Pipeline, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "ingest" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own SCIQA_HOME and no OpenAI configuration."""
+    monkeypatch.setenv("SCIQA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SCIQA_PROGRESS", "false")
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "SCIQA_LLM",
+                "SCIQA_EMBEDDINGS", "SCIQA_CHROMA_URL"):
+        monkeypatch.delenv(var, raising=False)
+    sciqa.default_pipeline.cache_clear()
+    yield
+    sciqa.default_pipeline.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the default corpus with the real embeddings, built once per session."""
+    home = tmp_path_factory.mktemp("built-home")
+    Pipeline(Settings(home=home, progress=False)).ingest()
+    return home
+
+
+@pytest.fixture(scope="session")
+def pipeline(built_home: Path) -> Pipeline:
+    """The real offline pipeline over the default corpus (read-only use)."""
+    return Pipeline(Settings(home=built_home, progress=False))
+
+
+@pytest.fixture
+def home_copy(built_home: Path, tmp_path: Path) -> Path:
+    """A private copy of the built store, for tests that change it."""
+    target = tmp_path / "home-copy"
+    shutil.copytree(built_home, target)
+    return target
+
+
+def run_cli(*args: str, home: Path, stdin: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 180):
+    """Run the installed ``sciqa`` command in a subprocess."""
+    import subprocess
+
+    full_env = {**os.environ, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false", **(env or {})}
+    exe = Path(sys.executable).with_name("sciqa")
+    return subprocess.run(
+        [str(exe), *args], input=stdin, capture_output=True, text=True, env=full_env,
+        timeout=timeout,
+    )
