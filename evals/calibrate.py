@@ -71,7 +71,8 @@ def main() -> None:
         print(f"  {name:12} {value:+.3f}")
 
     answerer = ExtractiveAnswerer(
-        pipeline.embeddings, lambda: pipeline.store.lexicon,
+        pipeline.embeddings,
+        lambda: pipeline.store.lexicon,
         weights=Weights(tuple(w), float(b), (0.0,) * len(ANSWERABILITY), 0.0, 0.5),
     )
     ranked = {i.id: answerer.score(i.question, passages[i.id]) for i in gold}

@@ -23,8 +23,14 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     """Every test gets its own SCIQA_HOME and no OpenAI configuration."""
     monkeypatch.setenv("SCIQA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SCIQA_PROGRESS", "false")
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "SCIQA_LLM",
-                "SCIQA_EMBEDDINGS", "SCIQA_CHROMA_URL"):
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_API_BASE",
+        "SCIQA_LLM",
+        "SCIQA_EMBEDDINGS",
+        "SCIQA_CHROMA_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     sciqa.default_pipeline.cache_clear()
     yield
@@ -53,14 +59,23 @@ def home_copy(built_home: Path, tmp_path: Path) -> Path:
     return target
 
 
-def run_cli(*args: str, home: Path, stdin: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 180):
+def run_cli(
+    *args: str,
+    home: Path,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+):
     """Run the installed ``sciqa`` command in a subprocess."""
     import subprocess
 
     full_env = {**os.environ, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false", **(env or {})}
     exe = Path(sys.executable).with_name("sciqa")
     return subprocess.run(
-        [str(exe), *args], input=stdin, capture_output=True, text=True, env=full_env,
+        [str(exe), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
         timeout=timeout,
     )

@@ -14,7 +14,10 @@ def test_sentences_keep_abbreviations_and_offsets() -> None:
     text = "Q. How has it evolved? Roth: In 2019, the U.S. Census said “no.” Then Dr. Smith left."
     spans = split_sentences(Span(10, 10 + len(text), text))
     assert [s.text for s in spans] == [
-        "Q. How has it evolved?", "Roth: In 2019, the U.S. Census said “no.”", "Then Dr. Smith left."]
+        "Q. How has it evolved?",
+        "Roth: In 2019, the U.S. Census said “no.”",
+        "Then Dr. Smith left.",
+    ]
     for s in spans:
         assert text[s.start - 10 : s.end - 10] == s.text
 
@@ -35,7 +38,7 @@ def test_chunks_respect_budget_boundaries_and_offsets(max_tokens: int, overlap: 
         for a, b in zip(chunks, chunks[1:]):
             if a.title == b.title and a.location == b.location and overlap:
                 shared = [s for s in b.spans if s[1] < a.end]
-                assert sum(count_tokens(text[s[1]:s[2]]) for s in shared) <= overlap
+                assert sum(count_tokens(text[s[1] : s[2]]) for s in shared) <= overlap
 
 
 def test_chunk_ids_are_stable_and_content_derived() -> None:

@@ -33,8 +33,11 @@ def test_amazon_science_page_splits_into_article_and_jobs(name: str) -> None:
     # one job per location line, less verbatim repeats
     lines = [ln.strip() for ln in text.splitlines()]
     cut = len(lines) - lines[::-1].index("Related content")
-    descriptions = {lines[i + 1] for i in range(cut, len(lines) - 1) if lines[i] and lines[i + 1]
-                    and "," in lines[i] and len(lines[i]) < 40}
+    descriptions = {
+        lines[i + 1]
+        for i in range(cut, len(lines) - 1)
+        if lines[i] and lines[i + 1] and "," in lines[i] and len(lines[i]) < 40
+    }
     assert len(jobs) == len(descriptions) >= 9
     for job in jobs:
         assert job.section == "job" and job.location and job.title == f"Job listing, {job.location}"
@@ -57,7 +60,10 @@ def test_generic_text_is_one_document_with_paragraph_offsets() -> None:
     (doc,) = parse("notes.md", text)
     assert doc.section == "document" and doc.title == "My notes"
     assert [p.text for p in doc.paragraphs] == [
-        "# My notes", "First paragraph, line one.\nline two.", "Second paragraph."]
+        "# My notes",
+        "First paragraph, line one.\nline two.",
+        "Second paragraph.",
+    ]
     for p in doc.paragraphs:
         assert text[p.start : p.end] == p.text
 

@@ -49,21 +49,77 @@ _PLACE = re.compile(r"\b(?:in|at|from|based in|located in)\s+[A-Z][a-z]+|^[A-Z]{
 _LOCATION_LINE = re.compile(r"^[A-Z]{2}(?:, [^,]{1,40}){1,2}$")
 
 _EXPECT = [
-    (re.compile(r"\b(?:salary|pay|paid|cost|costs|price|stipend|compensation|budget|how much "
-                r"money|worth)\b", re.I), "money"),
-    (re.compile(r"\b(?:when|what year|which year|what date|how long ago|since when|deadline)\b",
-                re.I), "time"),
-    (re.compile(r"\b(?:how many|how much|what percentage|what share|what number|how long|"
-                r"how big|how large|what amount|what size|what proportion)\b", re.I), "number"),
-    (re.compile(r"\b(?:where|which city|what city|which country|what location|which location|"
-                r"which office|in which)\b", re.I), "place"),
+    (
+        re.compile(
+            r"\b(?:salary|pay|paid|cost|costs|price|stipend|compensation|budget|how much "
+            r"money|worth)\b",
+            re.I,
+        ),
+        "money",
+    ),
+    (
+        re.compile(
+            r"\b(?:when|what year|which year|what date|how long ago|since when|deadline)\b", re.I
+        ),
+        "time",
+    ),
+    (
+        re.compile(
+            r"\b(?:how many|how much|what percentage|what share|what number|how long|"
+            r"how big|how large|what amount|what size|what proportion)\b",
+            re.I,
+        ),
+        "number",
+    ),
+    (
+        re.compile(
+            r"\b(?:where|which city|what city|which country|what location|which location|"
+            r"which office|in which)\b",
+            re.I,
+        ),
+        "place",
+    ),
     (re.compile(r"\b(?:who|whom|whose|which professor|which scientist)\b", re.I), "name"),
 ]
 _WH = re.compile(
     r"\b(?:what|which|how many|how much|whose)\s+((?:[\w'’-]+\s*){1,6})", re.IGNORECASE
 )
-_SKIP = frozenset("""is are was were the a an kind kinds type types sort of does do did has have
-    had main two three one specific exact particular each every amazon amazon's amazon’s""".split())
+_SKIP = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "the",
+        "a",
+        "an",
+        "kind",
+        "kinds",
+        "type",
+        "types",
+        "sort",
+        "of",
+        "does",
+        "do",
+        "did",
+        "has",
+        "have",
+        "had",
+        "main",
+        "two",
+        "three",
+        "one",
+        "specific",
+        "exact",
+        "particular",
+        "each",
+        "every",
+        "amazon",
+        "amazon's",
+        "amazon’s",
+    ]
+)
+
 
 def _asking_part(question: str) -> str:
     """The opening words of the question's last sentence: where its wh-word stands.
@@ -113,7 +169,7 @@ FEATURES = (
     "dense",  # cosine(question, sentence)
     "lex",  # IDF-weighted share of question terms in the sentence
     "lex_passage",  # ... in the sentence's passage (with its title)
-    "lex_prev",  # ... in the sentence before it: answers often follow the sentence that names the topic
+    "lex_prev",  # ... in the sentence before (answers often follow the one naming the topic)
     "focus",  # share of focus terms in the sentence (1 when the question has none)
     "type_ok",  # the expected answer type is present (1 when none is expected)
     "type_miss",  # an answer type is expected and absent
@@ -152,10 +208,15 @@ class Weights:
         if tuple(data["features"]) != FEATURES or tuple(data["answerability_features"]) != (
             ANSWERABILITY
         ):
-            raise RuntimeError("extractive.json does not match the features; run evals/calibrate.py")
+            raise RuntimeError(
+                "extractive.json does not match the features; run evals/calibrate.py"
+            )
         return cls(
-            tuple(data["weights"]), float(data["bias"]), tuple(data["answerability"]),
-            float(data["answerability_bias"]), float(data["threshold"]),
+            tuple(data["weights"]),
+            float(data["bias"]),
+            tuple(data["answerability"]),
+            float(data["answerability_bias"]),
+            float(data["threshold"]),
         )
 
 
@@ -204,7 +265,7 @@ class ExtractiveAnswerer:
         self._lock = threading.Lock()
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of short texts, cached: the same sentences come back question after question."""
+        """Embeddings of short texts, cached: the same sentences come back again and again."""
         with self._lock:  # embedding is CPU-bound; serialising it costs little
             todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
             if todo:
@@ -213,7 +274,9 @@ class ExtractiveAnswerer:
                 self._cache.update(zip(todo, embed_array(self.embeddings, todo)))
             return np.stack([self._cache[t] for t in texts])
 
-    def candidates(self, question: str, passages: list[Passage]) -> tuple[list[_Candidate], np.ndarray]:
+    def candidates(
+        self, question: str, passages: list[Passage]
+    ) -> tuple[list[_Candidate], np.ndarray]:
         """Every sentence of ``passages`` and its feature row."""
         candidates = [
             _Candidate(p, rank, p.text[off : off + (end - start)], start, end)
@@ -285,7 +348,9 @@ class ExtractiveAnswerer:
         if not ranked:
             return 0.0
         z = np.array(self.answerability_features(ranked))
-        return float(_sigmoid(z @ np.array(self.weights.answerability) + self.weights.answerability_bias))
+        return float(
+            _sigmoid(z @ np.array(self.weights.answerability) + self.weights.answerability_bias)
+        )
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         return self.compose(question, self.score(question, passages))

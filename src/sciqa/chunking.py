@@ -150,7 +150,12 @@ def _make_chunk(doc: Document, units: list[tuple[int, Span, int]]) -> Chunk:
     text = "".join(parts)
     digest = hashlib.sha256(f"{doc.source}\n{doc.section}\n{doc.location}\n{text}".encode())
     return Chunk(
-        digest.hexdigest()[:32], text, doc.source, doc.title, doc.section, doc.location,
+        digest.hexdigest()[:32],
+        text,
+        doc.source,
+        doc.title,
+        doc.section,
+        doc.location,
         tuple(spans),
     )
 

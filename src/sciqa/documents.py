@@ -134,7 +134,9 @@ def _jobs(source: str, lines: list[Span]) -> list[Document]:
             desc = content[k + 1]
             if desc.text not in seen:  # scraped pages repeat some listings verbatim
                 seen.add(desc.text)
-                jobs.append(Document(source, f"Job listing, {loc.text}", "job", loc.text, (loc, desc)))
+                jobs.append(
+                    Document(source, f"Job listing, {loc.text}", "job", loc.text, (loc, desc))
+                )
             k += 2
         else:
             k += 1

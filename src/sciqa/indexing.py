@@ -87,12 +87,17 @@ def ingest(
     known = manifest.files if manifest and manifest.chunking == config else {}
     previous = manifest.files if manifest else {}
     added = [s for s in files if s not in previous]
-    changed = [s for s in files if s in previous and known.get(s, {}).get("sha256") != files[s].sha256]
+    changed = [
+        s for s in files if s in previous and known.get(s, {}).get("sha256") != files[s].sha256
+    ]
     unchanged = [s for s in files if s not in added and s not in changed]
     removed = [s for s in previous if s not in files]
     report = dict(
-        added=tuple(added), changed=tuple(changed), removed=tuple(removed),
-        unchanged=tuple(unchanged), skipped=tuple(skipped),
+        added=tuple(added),
+        changed=tuple(changed),
+        removed=tuple(removed),
+        unchanged=tuple(unchanged),
+        skipped=tuple(skipped),
     )
     if dry_run:
         return IngestReport(**report, seconds=time.perf_counter() - began, dry_run=True)
@@ -122,7 +127,9 @@ def ingest(
     if added or changed or removed or rebuild or not store.bm25_dir.exists():
         store.rebuild_bm25()
     return IngestReport(
-        **report, chunks_added=written, chunks_deleted=deleted,
+        **report,
+        chunks_added=written,
+        chunks_deleted=deleted,
         seconds=time.perf_counter() - began,
     )
 

@@ -78,7 +78,11 @@ class Pipeline:
         roots = [Path(p) for p in paths] if paths else [self.corpus_root()]
         with self._ingest_lock:
             return indexing.ingest(
-                self.store, self.embeddings, self.settings, roots, dry_run=dry_run,
+                self.store,
+                self.embeddings,
+                self.settings,
+                roots,
+                dry_run=dry_run,
                 rebuild=rebuild,
             )
 

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     )
     embeddings: str = Field(
         default="minilm",
-        description="Embedding provider: 'minilm' (offline, shipped in a PyPI package) or 'openai'.",
+        description="Embedding provider: 'minilm' (offline, shipped on PyPI) or 'openai'.",
     )
     embeddings_model: str = Field(
         default="text-embedding-3-small", description="Model name for 'openai' embeddings."

@@ -12,6 +12,7 @@ still describes what is safely stored; the next ingest redoes the rest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -137,6 +138,7 @@ class Store:
                 f"cannot open collection {settings.collection!r}: {e}. If the store is corrupt, "
                 "run `sciqa ingest --rebuild`"
             ) from e
+        self._vectorstore: Chroma | None = None
         self._bm25: Any = None
         self._bm25_ids: list[str] = []
         self._lexicon: Lexicon | None = None
@@ -195,16 +197,15 @@ class Store:
 
     def reset(self) -> None:
         """Drop every chunk, the BM25 index and the manifest."""
-        try:
+        with contextlib.suppress(Exception):  # not there: nothing to drop
             self._client.delete_collection(self.settings.collection)
-        except Exception:  # not there: nothing to drop
-            pass
         self.collection = self._client.get_or_create_collection(
             self.settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
         shutil.rmtree(self.bm25_dir, ignore_errors=True)
         self.manifest_path.unlink(missing_ok=True)
         self._bm25 = None
+        self._vectorstore = None
 
     # -- BM25 ----------------------------------------------------------------------------
 
@@ -278,18 +279,17 @@ class Store:
             return []
         k = min(k, len(self._bm25_ids))
         docs, scores = self._bm25.retrieve([q], k=k, show_progress=False)
-        return [
-            (self._bm25_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0
-        ]
+        return [(self._bm25_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def dense_search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
+        """Nearest chunks by cosine similarity, through LangChain's Chroma vector store."""
         n = self.count()
         if n == 0:
             return []
-        got = self.collection.query(
-            query_embeddings=[list(vector)], n_results=min(k, n), include=["distances"]
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            list(vector), k=min(k, n)
         )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
+        return [(str(doc.id), 1.0 - float(distance)) for doc, distance in hits]
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         if not ids:
@@ -311,15 +311,18 @@ class Store:
             )
         return out
 
-    def langchain(self, embeddings: Any) -> Chroma:
-        """The same collection as a LangChain ``VectorStore``."""
-        from langchain_chroma import Chroma
+    @property
+    def vectorstore(self) -> Chroma:
+        """The same collection as a LangChain ``VectorStore`` (langchain-chroma)."""
+        if self._vectorstore is None:
+            from langchain_chroma import Chroma
 
-        return Chroma(
-            client=self._client,
-            collection_name=self.settings.collection,
-            embedding_function=embeddings,
-        )
+            self._vectorstore = Chroma(
+                client=self._client,
+                collection_name=self.settings.collection,
+                collection_metadata={"hnsw:space": "cosine"},
+            )
+        return self._vectorstore
 
 
 def index_text(title: str, text: str) -> str:

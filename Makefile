@@ -1,0 +1,44 @@
+# The README's commands are targets here; .ci/run calls `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+EXAMPLE_QUESTION := When did Amazon launch the Amazon Scholars program?
+
+.PHONY: run install dev test lint calibrate clean
+
+# Set up the virtualenv with sciqa and its runtime dependencies.
+$(BIN)/sciqa: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+install: $(BIN)/sciqa
+
+# The main job: answer the example question offline (first run indexes the corpus).
+run: $(BIN)/sciqa
+	$(BIN)/sciqa ask "$(EXAMPLE_QUESTION)"
+
+# Test and lint tools.
+$(VENV)/.dev: $(BIN)/sciqa
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+dev: $(VENV)/.dev
+
+# The whole test suite (what CI runs), after a lint.
+test: $(VENV)/.dev
+	$(BIN)/ruff check src tests evals
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests evals
+	$(BIN)/ruff format --check src tests evals
+	$(BIN)/mypy
+
+# Refit the extractive answerer on evals/gold.jsonl (writes src/sciqa/extractive.json).
+calibrate: $(BIN)/sciqa
+	$(BIN)/python evals/calibrate.py
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,92 @@
+"""The offline answerer over the real default corpus, scored on the gold sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sciqa import NOT_FOUND, Pipeline
+from sciqa.evaluation import load_gold, score, summarize
+
+from .conftest import CORPUS, ROOT
+
+# Floors measured when the answerer was last calibrated (see README "Quality"); they catch
+# regressions. The foundation's targets (0.80 / 0.80 / 0.10) are not all met yet.
+FLOORS = {
+    "gold.jsonl": {"answered_correctly": 0.66, "abstain_recall": 0.30, "false_abstention": 0.10},
+    "heldout.jsonl": {"answered_correctly": 0.85, "abstain_recall": 0.40, "false_abstention": 0.10},
+}
+
+
+@pytest.fixture(scope="module")
+def answers(pipeline: Pipeline) -> dict[str, list]:
+    out = {}
+    for name in FLOORS:
+        gold = load_gold(ROOT / "evals" / name)
+        out[name] = [(item, pipeline.ask(item.question)) for item in gold]
+    return out
+
+
+def test_example_question_answers_2019_with_citation(pipeline: Pipeline) -> None:
+    answer = pipeline.ask("When did Amazon launch the Amazon Scholars program?")
+    assert not answer.abstained
+    assert "2019" in answer.answer
+    assert "[1]" in answer.answer
+    assert any(
+        c.source == "000_daec2444bc2564f3.txt" and "2019" in c.quote for c in answer.citations
+    )
+
+
+def test_unrelated_question_abstains_plainly(pipeline: Pipeline) -> None:
+    answer = pipeline.ask("What is the boiling point of tungsten?")
+    assert answer.abstained and answer.answer == NOT_FOUND and answer.citations == ()
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_every_quote_is_verbatim_at_its_offsets(answers: dict, name: str) -> None:
+    checked = 0
+    for _, answer in answers[name]:
+        for c in answer.citations:
+            text = (CORPUS / c.source).read_text(encoding="utf-8")
+            assert text[c.start : c.end] == c.quote
+            assert f"[{c.n}]" in answer.answer
+            checked += 1
+    assert checked > 50
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_gold_scores_stay_above_their_floors(answers: dict, name: str) -> None:
+    s = summarize([score(item, answer) for item, answer in answers[name]])
+    floors = FLOORS[name]
+    assert s.answered_correctly >= floors["answered_correctly"], s
+    assert s.abstain_recall >= floors["abstain_recall"], s
+    assert s.false_abstention <= floors["false_abstention"], s
+
+
+def test_injected_instructions_are_not_followed(answers: dict) -> None:
+    for name in FLOORS:
+        for item, answer in answers[name]:
+            for forbidden in item.forbidden:
+                assert forbidden.lower() not in answer.answer.lower(), (item.id, answer.answer)
+
+
+def test_follow_up_uses_the_conversation(pipeline: Pipeline) -> None:
+    history = [
+        {"role": "user", "content": "Where is the AWS Center for Quantum Computing?"},
+        {"role": "assistant", "content": "In Pasadena, CA."},
+    ]
+    alone = pipeline.retrieve("What does it look for?")
+    followed = pipeline.retrieve("What does it look for?", history=history)
+    assert any("Quantum" in p.text for p in followed)
+    assert [p.chunk_id for p in alone] != [p.chunk_id for p in followed]
+
+
+def test_answer_is_a_frozen_project_type(pipeline: Pipeline) -> None:
+    answer = pipeline.ask("Who wrote The Ethical Algorithm?")
+    with pytest.raises(AttributeError):
+        answer.answer = "x"  # type: ignore[misc]
+    d = answer.to_dict()
+    assert set(d) == {"question", "answer", "abstained", "citations", "timings", "model"}
+    assert set(d["timings"]) == {"retrieve_ms", "answer_ms", "total_ms"}
+    assert isinstance(Path(d["citations"][0]["source"]).name, str)

@@ -1,0 +1,33 @@
+"""The public API: an explicit __all__ that cannot drift (as httpx does)."""
+
+import sciqa
+
+
+def test_all_names_exist_and_nothing_public_is_missing() -> None:
+    assert sorted(sciqa.__all__) == sorted(set(sciqa.__all__))
+    for name in sciqa.__all__:
+        assert hasattr(sciqa, name), name
+    public = {n for n in vars(sciqa) if not n.startswith("_") and n not in {"annotations"}}
+    modules = {n for n in public if type(getattr(sciqa, n)).__name__ == "module"}
+    imported_helpers = {"Iterator", "Sequence", "Path", "cache"}
+    assert public - modules - imported_helpers == set(sciqa.__all__) - {"__version__"}
+
+
+def test_module_level_functions_use_one_shared_pipeline(built_home, monkeypatch) -> None:
+    monkeypatch.setenv("SCIQA_HOME", str(built_home))
+    sciqa.default_pipeline.cache_clear()
+    answer = sciqa.ask("Who wrote The Ethical Algorithm?")
+    assert "Kearns" in answer.answer and answer.citations
+    assert sciqa.default_pipeline() is sciqa.default_pipeline()
+    pieces = list(sciqa.stream("Who wrote The Ethical Algorithm?"))
+    assert isinstance(pieces[-1], sciqa.Answer) and pieces[0] == pieces[-1].answer
+
+
+def test_question_errors_are_typed_and_say_what_to_do(pipeline) -> None:
+    import pytest
+
+    for bad in ("", "   \n"):
+        with pytest.raises(sciqa.QuestionError, match="empty"):
+            pipeline.ask(bad)
+    with pytest.raises(sciqa.QuestionError, match="limit"):
+        pipeline.ask("why " * 60_000)
