@@ -77,7 +77,7 @@ def main() -> None:
     )
     ranked = {i.id: answerer.score(i.question, passages[i.id]) for i in gold}
     scored = [i for i in gold if ranked[i.id]]
-    z = np.array([answerer.answerability_features(ranked[i.id]) for i in scored])
+    z = np.array([answerer.answerability_features(ranked[i.id], i.question) for i in scored])
     a, a0 = fit(z, np.array([i.answerable for i in scored], dtype=float), l2=1e-2)
     print("answerability:")
     for name, value in zip(ANSWERABILITY, a):

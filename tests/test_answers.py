@@ -14,8 +14,8 @@ from .conftest import CORPUS, ROOT
 # Floors measured when the answerer was last calibrated (see README "Quality"); they catch
 # regressions. The foundation's targets (0.80 / 0.80 / 0.10) are not all met yet.
 FLOORS = {
-    "gold.jsonl": {"answered_correctly": 0.66, "abstain_recall": 0.30, "false_abstention": 0.10},
-    "heldout.jsonl": {"answered_correctly": 0.85, "abstain_recall": 0.40, "false_abstention": 0.10},
+    "gold.jsonl": {"answered_correctly": 0.70, "abstain_recall": 0.45, "false_abstention": 0.10},
+    "heldout.jsonl": {"answered_correctly": 0.85, "abstain_recall": 0.70, "false_abstention": 0.14},
 }
 
 

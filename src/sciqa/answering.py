@@ -156,6 +156,37 @@ def has_type(sentence: str, kind: str) -> bool:
     return True
 
 
+_HOW_MANY = re.compile(r"\bhow many\s+([\w'’-]+)", re.IGNORECASE)
+_WHICH = re.compile(r"^(?:\S+\s+){0,3}?(?:which|who|whom|whose)\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]+")
+
+
+def count_near(question: str, sentence: str) -> float:
+    """For "how many X": 1 when a number stands within three words of X in the sentence."""
+    m = _HOW_MANY.search(_asking_part(question))
+    if not m:
+        return 0.0
+    target = terms(m.group(1))
+    if not target:
+        return 0.0
+    words = sentence.split()
+    stems = [terms(w) for w in words]
+    for i, s in enumerate(stems):
+        if target[0] in s:
+            window = " ".join(words[max(0, i - 3) : i])
+            if _NUMBER.search(_YEAR.sub("", window)):
+                return 1.0
+    return 0.0
+
+
+def new_entity(question: str, sentence: str) -> float:
+    """For "which/who" questions: 1 when the sentence names something the question does not."""
+    if not _WHICH.search(_asking_part(question)):
+        return 0.0
+    known = {w.lower() for w in re.findall(r"[\w’'-]+", question)}
+    return float(any(w.lower() not in known for w in _CAPITALISED.findall(sentence)))
+
+
 def focus_terms(question: str) -> set[str]:
     """The words right after "what/which/how many": what the question asks for ("salary")."""
     m = _WH.search(question)
@@ -177,6 +208,8 @@ FEATURES = (
     "is_question",  # the sentence is itself a question
     "short",  # fewer than five words (headings, captions)
     "rank",  # 1 / (1 + passage rank)
+    "count_near",  # "how many X": a number within three words of X (0 when not asked)
+    "new_entity",  # "which/who": a capitalised name the question does not hold (0 when not asked)
 )
 
 
@@ -188,6 +221,10 @@ ANSWERABILITY = (
     "top_type_ok",  # any of the top five holds the expected answer type
     "best_lex",  # the best sentence's share of question terms
     "best_dense",  # its cosine similarity to the question
+    "best_count_near",  # "how many X": its number next to X
+    "best_new_entity",  # "which/who": it names something new
+    "asks_count",  # the question is "how many X"
+    "asks_entity",  # the question is "which/who"
 )
 
 
@@ -313,6 +350,8 @@ class ExtractiveAnswerer:
                     1.0 if c.text.rstrip().endswith("?") else 0.0,
                     1.0 if len(c.text.split()) < 5 and not _LOCATION_LINE.match(c.text) else 0.0,
                     1.0 / (1 + c.rank),
+                    count_near(question, c.text),
+                    new_entity(question, c.text),
                 )
             )
             previous[c.passage.chunk_id] = lex
@@ -330,7 +369,7 @@ class ExtractiveAnswerer:
         return sorted(candidates, key=lambda c: -c.score)
 
     @staticmethod
-    def answerability_features(ranked: list[_Candidate]) -> tuple[float, ...]:
+    def answerability_features(ranked: list[_Candidate], best_question: str) -> tuple[float, ...]:
         f = {name: i for i, name in enumerate(FEATURES)}
         best, top = ranked[0], ranked[:5]
         return (
@@ -341,13 +380,17 @@ class ExtractiveAnswerer:
             max(c.features[f["type_ok"]] for c in top),
             best.features[f["lex"]],
             best.features[f["dense"]],
+            best.features[f["count_near"]],
+            best.features[f["new_entity"]],
+            1.0 if _HOW_MANY.search(_asking_part(best_question)) else 0.0,
+            1.0 if _WHICH.search(_asking_part(best_question)) else 0.0,
         )
 
-    def answerability(self, ranked: list[_Candidate]) -> float:
+    def answerability(self, question: str, ranked: list[_Candidate]) -> float:
         """Probability that the passages hold an answer at all."""
         if not ranked:
             return 0.0
-        z = np.array(self.answerability_features(ranked))
+        z = np.array(self.answerability_features(ranked, question))
         return float(
             _sigmoid(z @ np.array(self.weights.answerability) + self.weights.answerability_bias)
         )
@@ -357,7 +400,7 @@ class ExtractiveAnswerer:
 
     def compose(self, question: str, ranked: list[_Candidate]) -> Answer:
         """The answer from scored sentences: up to three, in reading order, or :data:`NOT_FOUND`."""
-        if not ranked or self.answerability(ranked) < self.min_score:
+        if not ranked or self.answerability(question, ranked) < self.min_score:
             return Answer(question, NOT_FOUND, True, (), model=self.model)
         chosen = [ranked[0]]
         floor = ranked[0].score * 0.5
