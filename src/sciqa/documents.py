@@ -222,7 +222,7 @@ def _walk(folder: Path, seen: set[Path]) -> Iterator[Path]:
         try:
             if entry.is_dir():
                 yield from _walk(entry, seen)
-            elif entry.is_file():
-                yield entry
+            elif entry.is_file() or entry.is_symlink():
+                yield entry  # a looping or dangling link is reported by read_file
         except OSError:
             continue

@@ -104,11 +104,12 @@ def ingest(
 
     if rebuild:
         store.reset()
-    manifest = Manifest(store.embedding_model, config, dict(known), [str(r) for r in roots])
-    deleted = store.delete_sources(changed + removed)
-    for source in removed:
-        manifest.files.pop(source, None)
+    # The manifest only ever lists files whose chunks are in the store: drop the entries of
+    # changed and removed files before their chunks go.
+    kept = {s: v for s, v in known.items() if s not in changed and s not in removed}
+    manifest = Manifest(store.embedding_model, config, kept, [str(r) for r in roots])
     manifest.write(store.manifest_path)
+    deleted = store.delete_sources(changed + removed)
 
     todo = [(s, chunk_file(files[s], settings)) for s in added + changed]
     total = sum(len(chunks) for _, chunks in todo)

@@ -1,0 +1,185 @@
+"""The installed ``sciqa`` command, run in a subprocess against a copy of the real store."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import CORPUS, run_cli
+
+QUESTION = "When did Amazon launch the Amazon Scholars program?"
+ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings", "model"}
+CITATION_KEYS = {"n", "source", "title", "section", "chunk_id", "quote", "start", "end", "score"}
+CORPUS_FILES = {p.name for p in CORPUS.glob("*.txt")}
+
+
+def corpus_text(name: str) -> str:
+    # exactly as sciqa reads it: bytes decoded, no newline translation
+    return (CORPUS / name).read_bytes().decode("utf-8-sig")
+
+
+def assert_clean_error(result, *needles: str) -> str:  # type: ignore[no-untyped-def]
+    """One 'sciqa: error:' line on stderr, a non-zero exit, no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr[:2000]
+    assert lines[0].startswith("sciqa: error:"), lines[0][:500]
+    for needle in needles:
+        assert needle in lines[0], lines[0][:500]
+    return lines[0]
+
+
+# -- ask -----------------------------------------------------------------------------------
+
+
+def test_ask_json_gives_one_object_with_verifiable_citations(home_copy: Path) -> None:
+    result = run_cli("ask", QUESTION, "--json", home=home_copy)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert set(data) == ANSWER_KEYS
+    assert data["question"] == QUESTION
+    assert data["abstained"] is False
+    assert data["model"] == "extractive"
+    assert "2019" in data["answer"]
+    assert set(data["timings"]) >= {"total_ms"}
+    assert data["citations"], data
+    for i, c in enumerate(data["citations"], start=1):
+        assert set(c) == CITATION_KEYS
+        assert c["n"] == i
+        assert c["source"] in CORPUS_FILES
+        assert 0 <= c["start"] < c["end"]
+        assert c["quote"] == corpus_text(c["source"])[c["start"] : c["end"]]
+        assert f"[{c['n']}]" in data["answer"]
+    assert any("2019" in c["quote"] for c in data["citations"])
+
+
+def test_ask_plain_prints_answer_and_sources(home_copy: Path) -> None:
+    result = run_cli("ask", QUESTION, home=home_copy)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "2019" in out.split("\n\n")[0]
+    sources = [ln for ln in out.splitlines() if ln.startswith("[")]
+    assert sources and sources[0].startswith("[1] ")
+    m = re.fullmatch(r"\[1\] (.+) \((\w+), (\S+\.txt):(\d+)-(\d+)\)", sources[0])
+    assert m, sources[0]
+    assert m.group(3) in CORPUS_FILES
+    assert int(m.group(4)) < int(m.group(5))
+
+
+def test_ask_stdin_answers_each_line_in_order(home_copy: Path) -> None:
+    questions = [
+        QUESTION,
+        "Where is the AWS Center for Quantum Computing?",
+        "Who are Michael Kearns and Aaron Roth?",
+    ]
+    stdin = f"{questions[0]}\n\n{questions[1]}\n   \n{questions[2]}\n"
+    result = run_cli("ask", "-", "--json", home=home_copy, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3, result.stdout
+    answers = [json.loads(line) for line in lines]
+    assert [a["question"] for a in answers] == questions
+    assert all(set(a) == ANSWER_KEYS for a in answers)
+    assert "2019" in answers[0]["answer"]
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["", "   "], ids=["empty", "blank"])
+def test_empty_question_is_a_clean_error(home_copy: Path, question: str) -> None:
+    result = run_cli("ask", question, home=home_copy)
+    assert_clean_error(result, "empty")
+    assert result.stdout == ""
+
+
+def test_huge_question_is_a_clean_error(home_copy: Path) -> None:
+    # 200 KB cannot go through argv (Linux caps one argument at 128 KiB), so it comes on stdin
+    question = ("Why " + "very " * 40_000 + "long?")[:200_000]
+    assert len(question.encode()) >= 200_000
+    result = run_cli("ask", "-", home=home_copy, stdin=question + "\n")
+    line = assert_clean_error(result, "200,000 characters", "limit")
+    assert len(line) < 500  # the question itself is not echoed back
+
+
+def test_ingest_missing_path_is_a_clean_error(home_copy: Path) -> None:
+    manifest = (home_copy / "store" / "manifest.json").read_bytes()
+    result = run_cli("ingest", "/no/such/path", home=home_copy)
+    assert_clean_error(result, "/no/such/path")
+    assert (home_copy / "store" / "manifest.json").read_bytes() == manifest
+
+
+@pytest.mark.parametrize(
+    "args", [("ask", QUESTION), ("ingest", "--dry-run")], ids=["ask", "ingest"]
+)
+def test_garbage_manifest_is_a_clean_error(home_copy: Path, args: tuple[str, ...]) -> None:
+    (home_copy / "store" / "manifest.json").write_text("not json", encoding="utf-8")
+    result = run_cli(*args, home=home_copy)
+    assert_clean_error(result, "manifest", "--rebuild")
+    assert result.stdout == ""
+
+
+# -- ingest --------------------------------------------------------------------------------
+
+
+def test_ingest_dry_run_json_on_unchanged_store(home_copy: Path) -> None:
+    manifest = (home_copy / "store" / "manifest.json").read_bytes()
+    result = run_cli("ingest", "--dry-run", "--json", home=home_copy)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True
+    assert sorted(report["unchanged"]) == sorted(CORPUS_FILES) and len(report["unchanged"]) == 5
+    assert report["added"] == report["changed"] == report["removed"] == []
+    assert report["chunks_added"] == 0
+    assert (home_copy / "store" / "manifest.json").read_bytes() == manifest
+
+
+def test_ingest_folder_then_ask_about_it(tmp_path: Path) -> None:
+    home = tmp_path / "fresh-home"
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "observatory.txt").write_text(
+        "The Kvernholt Observatory\n\n"
+        "The Kvernholt Observatory was founded in 1931 by the astronomer Ingrid Solvang. "
+        "It stands on a granite ridge above the village of Kvernholt.\n",
+        encoding="utf-8",
+    )
+    ingested = run_cli("ingest", str(folder), "--json", home=home)
+    assert ingested.returncode == 0, ingested.stderr
+    report = json.loads(ingested.stdout)
+    assert report["added"] == ["observatory.txt"] and report["chunks_added"] >= 1
+
+    result = run_cli("ask", "When was the Kvernholt Observatory founded?", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["abstained"] is False
+    assert "1931" in data["answer"]
+    assert data["citations"]
+    assert {c["source"] for c in data["citations"]} == {"observatory.txt"}
+    text = (folder / "observatory.txt").read_text(encoding="utf-8")
+    for c in data["citations"]:
+        assert text[c["start"] : c["end"]] == c["quote"]
+
+
+# -- help ----------------------------------------------------------------------------------
+
+
+def test_help_shows_examples(tmp_path: Path) -> None:
+    top = run_cli("--help", home=tmp_path / "h")
+    assert top.returncode == 0, top.stderr
+    assert "Examples:" in top.stdout
+    assert 'sciqa ask "' in top.stdout
+    assert "ask" in top.stdout and "ingest" in top.stdout
+
+    sub = run_cli("ask", "--help", home=tmp_path / "h")
+    assert sub.returncode == 0, sub.stderr
+    assert "Example:" in sub.stdout
+    assert re.search(r"^\s+sciqa ask \S.*--json", sub.stdout, re.MULTILINE), sub.stdout
+    assert "--json" in sub.stdout
+    assert not (tmp_path / "h" / "store").exists()  # help touches no store
