@@ -131,19 +131,16 @@ class Pipeline:
         self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
     ) -> Answer:
         """Answer ``question`` from the documents, citing the passages used."""
-        began = time.perf_counter()
-        question = self.check_question(question)
-        self.ensure_ready()
-        query = standalone_question(question, history or [])
         t0 = time.perf_counter()
-        passages = self.retriever.retrieve(query, k or self.settings.k)
+        passages = self.retrieve(question, history=history, k=k)
         t1 = time.perf_counter()
+        question = question.strip()
         answer = self.answerer.answer(question, passages)
         t2 = time.perf_counter()
         timings = {
             "retrieve_ms": round((t1 - t0) * 1000, 1),
             "answer_ms": round((t2 - t1) * 1000, 1),
-            "total_ms": round((t2 - began) * 1000, 1),
+            "total_ms": round((t2 - t0) * 1000, 1),
         }
         return replace(answer, question=question, timings=timings)
 
