@@ -68,13 +68,20 @@ def cli() -> None:
     """
 
 
-def _print_answer(answer: Answer) -> None:
+def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    if heading:
+        click.echo(f"Q: {answer.question}")
     click.echo(answer.answer)
     if answer.citations:
         click.echo()
         for c in answer.citations:
             where = f"{c.source}:{c.start}-{c.end}"
             click.echo(f"[{c.n}] {c.title} ({c.section}, {where})")
+    if heading:
+        click.echo()
 
 
 @cli.command()
@@ -97,11 +104,7 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None) -> None:
     """
     pipeline = _pipeline(llm=llm, progress=None if sys.stderr.isatty() else False)
     if question != "-":
-        answer = pipeline.ask(question, k=k)
-        if as_json:
-            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
-        else:
-            _print_answer(answer)
+        _emit(pipeline.ask(question, k=k), as_json)
         return
     failures = 0
     for line in sys.stdin:
@@ -116,12 +119,7 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None) -> None:
             else:
                 click.echo(f"sciqa: error: {e}", err=True)
             continue
-        if as_json:
-            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
-        else:
-            click.echo(f"Q: {answer.question}")
-            _print_answer(answer)
-            click.echo()
+        _emit(answer, as_json, heading=True)
     if failures:
         sys.exit(1)
 

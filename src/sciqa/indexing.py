@@ -109,14 +109,15 @@ def ingest(
     kept = {s: v for s, v in known.items() if s not in changed and s not in removed}
     manifest = Manifest(store.embedding_model, config, kept, [str(r) for r in roots])
     manifest.write(store.manifest_path)
-    deleted = store.delete_sources(changed + removed)
+    deleted = store.delete_sources(removed)
 
     todo = [(s, chunk_file(files[s], settings)) for s in added + changed]
     total = sum(len(chunks) for _, chunks in todo)
     written = 0
     with _progress(total, settings.progress) as bar:
         for source, chunks in todo:
-            store.delete_sources([source])  # leftovers of an interrupted run
+            # the old chunks of a changed file, or leftovers of an interrupted run
+            deleted += store.delete_sources([source])
             for b in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[b : b + EMBED_BATCH]
                 vectors = embed_array(embeddings, [index_text(c.title, c.text) for c in batch])
