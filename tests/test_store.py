@@ -454,7 +454,7 @@ def test_interrupted_ingest_resumes_to_a_clean_store(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus = write_corpus(tmp_path / "corpus", ("alpha", "beta", "gamma", "delta", "epsilon"))
-    p = make_pipeline(home)
+    p = make_pipeline(home, ingest_batch=3)  # each file is 3 chunks: one file per batch
     seen = _fail_after(monkeypatch, 1)
     with pytest.raises(Boom):
         p.ingest([corpus])

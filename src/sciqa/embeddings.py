@@ -9,6 +9,7 @@ time and is never used.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from sciqa.settings import Settings
 
 MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
+QUERY_CACHE = 256  # recent query vectors kept: retriever and answerer both embed the question
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -47,6 +49,7 @@ class MiniLMEmbeddings(Embeddings):
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._batch_size = batch_size
         self._lock = threading.Lock()  # tokenizers' padding state is shared
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -65,6 +68,8 @@ class MiniLMEmbeddings(Embeddings):
         """Embed in batches of similar length (less padding); rows in the order given."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        if len(texts) == 1:
+            return self._query(texts[0])[None, :].copy()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), 384), dtype=np.float32)
         for b in range(0, len(order), self._batch_size):
@@ -76,7 +81,22 @@ class MiniLMEmbeddings(Embeddings):
         return self.embed_array(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_array([text])[0].tolist()
+        return self._query(text).tolist()
+
+    def _query(self, text: str) -> np.ndarray:
+        """One text's vector, remembered for the next few hundred calls: a question is embedded
+        by the retriever and again by the extractive answerer."""
+        with self._lock:
+            hit = self._queries.get(text)
+            if hit is not None:
+                self._queries.move_to_end(text)
+                return hit
+        vector = self._embed([text])[0].astype(np.float32)
+        with self._lock:
+            self._queries[text] = vector
+            if len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
 
 
 def _minilm(settings: Settings) -> Embeddings:

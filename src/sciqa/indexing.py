@@ -1,8 +1,10 @@
 """Ingest: make the store mirror a set of files, doing only the work that changed.
 
 Each file is identified by its source name and content hash. Unchanged files are skipped, a
-changed file's chunks are replaced, a removed file's chunks are deleted. The manifest is updated
-after each file, so an interrupted ingest resumes where it stopped.
+changed file's chunks are replaced, a removed file's chunks are deleted. Chunks are embedded and
+written in batches that span files (one model call, one delete, one upsert per batch); the
+manifest is updated after each batch with the files it finished, so an interrupted ingest resumes
+where it stopped.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -22,7 +25,6 @@ from sciqa.settings import Settings
 from sciqa.store import Manifest, Store, index_text
 
 PARSER_VERSION = 1
-EMBED_BATCH = 64
 
 
 def chunking_config(settings: Settings) -> dict[str, object]:
@@ -92,7 +94,7 @@ def ingest(
     ]
     unchanged = [s for s in files if s not in added and s not in changed]
     removed = [s for s in previous if s not in files]
-    report = dict(
+    report: dict[str, Any] = dict(
         added=tuple(added),
         changed=tuple(changed),
         removed=tuple(removed),
@@ -110,22 +112,10 @@ def ingest(
     manifest = Manifest(store.embedding_model, config, kept, [str(r) for r in roots])
     manifest.write(store.manifest_path)
     deleted = store.delete_sources(removed)
-
-    todo = [(s, chunk_file(files[s], settings)) for s in added + changed]
-    total = sum(len(chunks) for _, chunks in todo)
-    written = 0
-    with _progress(total, settings.progress) as bar:
-        for source, chunks in todo:
-            # the old chunks of a changed file, or leftovers of an interrupted run
-            deleted += store.delete_sources([source])
-            for b in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[b : b + EMBED_BATCH]
-                vectors = embed_array(embeddings, [index_text(c.title, c.text) for c in batch])
-                store.add(batch, vectors)
-                bar.update(len(batch))
-            written += len(chunks)
-            manifest.files[source] = {"sha256": files[source].sha256, "chunks": len(chunks)}
-            manifest.write(store.manifest_path)
+    written, more_deleted = _write(
+        store, embeddings, settings, manifest, {s: files[s] for s in added + changed}
+    )
+    deleted += more_deleted
     if added or changed or removed or rebuild or not store.bm25_dir.exists():
         store.rebuild_bm25()
     return IngestReport(
@@ -136,20 +126,95 @@ def ingest(
     )
 
 
-class _NoBar:
-    def __enter__(self) -> _NoBar:
+def _write(
+    store: Store,
+    embeddings: Embeddings,
+    settings: Settings,
+    manifest: Manifest,
+    todo: dict[str, SourceFile],
+) -> tuple[int, int]:
+    """Chunk, embed and store ``todo`` in batches of ``settings.ingest_batch`` chunks that may
+    span files; returns (chunks written, old chunks deleted).
+
+    A batch is one embedding call, one delete of the old chunks of the files it starts, and one
+    upsert. A file is added to the manifest (written once per batch) when its last chunk is
+    stored, so a run stopped at any point is continued by the next one.
+    """
+    written = deleted = 0
+    pending: list[Chunk] = []
+    left: dict[str, int] = {}  # chunks of a started file not stored yet
+    started: list[str] = []  # files whose first chunk is in ``pending``
+    done: list[str] = []  # files wholly stored since the manifest was last written
+
+    def flush() -> None:
+        nonlocal written, deleted, pending, started
+        if started:
+            # the old chunks of a changed file, or leftovers of an interrupted run
+            deleted += store.delete_sources(started)
+        if pending:
+            texts = [index_text(c.title, c.text) for c in pending]
+            store.add(pending, embed_array(embeddings, texts))
+            written += len(pending)
+            for c in pending:
+                left[c.source] -= 1
+                if not left[c.source]:
+                    del left[c.source]
+                    done.append(c.source)
+            bars.chunks(len(pending))
+        if done:
+            for source in done:
+                manifest.files[source] = {
+                    "sha256": todo[source].sha256,
+                    "chunks": chunk_counts[source],
+                }
+            manifest.write(store.manifest_path)
+            bars.files(len(done))
+            done.clear()
+        pending, started = [], []
+
+    batch = settings.ingest_batch
+    chunk_counts: dict[str, int] = {}
+    with _Progress(len(todo), settings.progress) as bars:
+        for source, file in todo.items():
+            chunks = chunk_file(file, settings)
+            chunk_counts[source] = len(chunks)
+            started.append(source)
+            if not chunks:
+                done.append(source)
+                continue
+            left[source] = len(chunks)
+            for chunk in chunks:
+                pending.append(chunk)
+                if len(pending) >= batch:
+                    flush()
+        flush()
+    return written, deleted
+
+
+class _Progress:
+    """Two bars on stderr: files finished (of all to do) and chunks embedded; or nothing."""
+
+    def __init__(self, files: int, enabled: bool) -> None:
+        self._bars: list[Any] = []
+        if enabled and files:
+            from tqdm import tqdm
+
+            self._bars = [
+                tqdm(total=files, desc="Ingesting files", unit="file", leave=False, position=0),
+                tqdm(desc="Embedding chunks", unit="chunk", leave=False, position=1),
+            ]
+
+    def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        for bar in reversed(self._bars):
+            bar.close()
 
-    def update(self, n: int) -> None:
-        return None
+    def files(self, n: int) -> None:
+        if self._bars:
+            self._bars[0].update(n)
 
-
-def _progress(total: int, enabled: bool) -> _NoBar:
-    if not enabled or total == 0:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="Embedding chunks", unit="chunk", leave=False)  # type: ignore[return-value]
+    def chunks(self, n: int) -> None:
+        if self._bars:
+            self._bars[1].update(n)

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         default=2000, ge=10, description="Longer questions are refused with a clear error."
     )
     progress: bool = Field(default=True, description="Show progress bars on stderr.")
+    ingest_batch: int = Field(
+        default=256,
+        ge=1,
+        le=5000,
+        description="Chunks embedded and written per batch while ingesting; the manifest is "
+        "saved after each batch, so an interrupted ingest resumes from there.",
+    )
 
     @property
     def store_dir(self) -> Path:

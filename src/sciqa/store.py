@@ -142,11 +142,22 @@ class Store:
         self._bm25: Any = None
         self._bm25_ids: list[str] = []
         self._lexicon: Lexicon | None = None
+        self._manifest: tuple[tuple[int, int, int], Manifest | None] | None = None
 
     # -- manifest ------------------------------------------------------------------------
 
     def manifest(self) -> Manifest | None:
-        return Manifest.read(self.manifest_path)
+        """The manifest on disk, parsed again only when the file changes (every ask reads it)."""
+        try:
+            st = self.manifest_path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)  # replaced, never edited in place
+        except FileNotFoundError:
+            return None
+        if self._manifest is None or self._manifest[0] != stamp:
+            self._manifest = (stamp, Manifest.read(self.manifest_path))
+        m = self._manifest[1]
+        # a copy: callers (ingest) change it
+        return None if m is None else Manifest(**{**m.__dict__, "files": dict(m.files)})
 
     def check_compatible(self) -> None:
         """Refuse to query vectors made by another embedding model."""
@@ -187,9 +198,12 @@ class Store:
         )
 
     def delete_sources(self, sources: Iterable[str]) -> int:
-        deleted = 0
-        for source in sources:
-            found = self.collection.get(where={"source": source}, include=[])
+        """Delete every chunk of these files: one lookup and one delete per 500 files."""
+        deleted, names = 0, list(sources)
+        for b in range(0, len(names), 500):
+            part = names[b : b + 500]
+            where: Any = {"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}
+            found = self.collection.get(where=where, include=[])
             if found["ids"]:
                 self.collection.delete(ids=found["ids"])
                 deleted += len(found["ids"])
@@ -283,12 +297,7 @@ class Store:
 
     def dense_search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
         """Nearest chunks by cosine similarity, through LangChain's Chroma vector store."""
-        n = self.count()
-        if n == 0:
-            return []
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            list(vector), k=min(k, n)
-        )
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(list(vector), k=k)
         return [(str(doc.id), 1.0 - float(distance)) for doc, distance in hits]
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
