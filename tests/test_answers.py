@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,16 @@ def test_answer_is_a_frozen_project_type(pipeline: Pipeline) -> None:
     with pytest.raises(AttributeError):
         answer.answer = "x"  # type: ignore[misc]
     d = answer.to_dict()
-    assert set(d) == {"question", "answer", "abstained", "citations", "timings", "model"}
-    assert set(d["timings"]) == {"retrieve_ms", "answer_ms", "total_ms"}
+    assert set(d) == {
+        "question",
+        "answer",
+        "abstained",
+        "citations",
+        "timings",
+        "model",
+        "passages",
+    }
+    assert set(d["timings"]) == {"retrieve_ms", "answer_ms", "total_ms", "first_text_ms"}
+    json.dumps(d)  # JSON-ready all the way down
+    assert {c["chunk_id"] for c in d["citations"]} <= {p["chunk_id"] for p in d["passages"]}
     assert isinstance(Path(d["citations"][0]["source"]).name, str)

@@ -62,16 +62,27 @@ def default_pipeline() -> Pipeline:
     return Pipeline(Settings())
 
 
-def ask(question: str, *, history: Sequence[Message] | None = None, k: int | None = None) -> Answer:
-    """Answer ``question`` from the documents; ``history`` holds earlier turns of the chat."""
-    return default_pipeline().ask(question, history=history, k=k)
+def ask(
+    question: str,
+    *,
+    history: Sequence[Message] | None = None,
+    k: int | None = None,
+    llm: str | None = None,
+) -> Answer:
+    """Answer ``question`` from the documents; ``history`` holds earlier turns of the chat as
+    ``{"role": "user"|"assistant", "content": ...}`` messages; ``llm`` picks the answerer."""
+    return default_pipeline().ask(question, history=history, k=k, llm=llm)
 
 
 def stream(
-    question: str, *, history: Sequence[Message] | None = None, k: int | None = None
+    question: str,
+    *,
+    history: Sequence[Message] | None = None,
+    k: int | None = None,
+    llm: str | None = None,
 ) -> Iterator[str | Answer]:
     """Yield pieces of the answer's text as they come, then the final :class:`Answer`."""
-    return default_pipeline().stream(question, history=history, k=k)
+    return default_pipeline().stream(question, history=history, k=k, llm=llm)
 
 
 def ingest(paths: Sequence[str | Path] | None = None, *, dry_run: bool = False) -> IngestReport:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -397,6 +397,15 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         return self.compose(question, self.score(question, passages))
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """The answer one quoted sentence at a time (all are known at once), then the Answer."""
+        answer = self.answer(question, passages)
+        if answer.abstained:
+            yield answer.answer
+        for n, c in enumerate(answer.citations):
+            yield f"{' ' if n else ''}{c.quote} [{c.n}]"
+        yield answer
 
     def compose(self, question: str, ranked: list[_Candidate]) -> Answer:
         """The answer from scored sentences: up to three, in reading order, or :data:`NOT_FOUND`."""

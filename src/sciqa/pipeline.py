@@ -21,7 +21,7 @@ from sciqa.answering import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message, standalone_question
 from sciqa.embeddings import embedding_id, make_embeddings
-from sciqa.errors import ConfigError, QuestionError
+from sciqa.errors import ConfigError, ModelError, QuestionError
 from sciqa.resources import default_corpus
 from sciqa.retrieval import HybridRetriever
 from sciqa.schema import Answer, IngestReport, Passage
@@ -35,6 +35,10 @@ class Answerer(Protocol):
     model: str
 
     def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Pieces of the answer's text as they come, then the final ``Answer``."""
+        ...
 
 
 class Pipeline:
@@ -52,18 +56,27 @@ class Pipeline:
         self.embeddings = embeddings or make_embeddings(self.settings)
         self.store = Store(self.settings, embedding_id(self.settings, self.embeddings))
         self.retriever = HybridRetriever(self.store, self.embeddings, self.settings.fetch_k)
-        self.answerer = answerer or self._default_answerer()
+        self._answerers: dict[str, Answerer] = {}
+        if answerer is not None:
+            self._answerers[self.settings.llm] = answerer
+        self._answerers_lock = threading.Lock()
+        self.answerer = self.answerer_for()
         self._ingest_lock = threading.Lock()
 
-    def _default_answerer(self) -> Answerer:
-        if self.settings.llm == "extractive":
+    def answerer_for(self, llm: str | None = None) -> Answerer:
+        """The answerer called ``llm`` ('extractive' or 'openai'), built once and kept."""
+        name = llm or self.settings.llm
+        with self._answerers_lock:
+            if name not in self._answerers:
+                self._answerers[name] = self._make_answerer(name)
+            return self._answerers[name]
+
+    def _make_answerer(self, name: str) -> Answerer:
+        if name == "extractive":
             return ExtractiveAnswerer(
                 self.embeddings, lambda: self.store.lexicon, min_score=self.settings.min_score
             )
-        raise ConfigError(
-            f"SCIQA_LLM={self.settings.llm!r} is not available in this version; "
-            "use SCIQA_LLM=extractive"
-        )
+        raise ConfigError(f"unknown answerer {name!r}; choose one of: extractive, openai")
 
     # -- ingest --------------------------------------------------------------------------
 
@@ -122,32 +135,62 @@ class Pipeline:
     def retrieve(
         self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
     ) -> list[Passage]:
+        """The passages the answerer would be given for ``question``, best first."""
         question = self.check_question(question)
         self.ensure_ready()
         query = standalone_question(question, history or [])
         return self.retriever.retrieve(query, k or self.settings.k)
 
     def ask(
-        self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
+        self,
+        question: str,
+        *,
+        history: Sequence[Message] | None = None,
+        k: int | None = None,
+        llm: str | None = None,
     ) -> Answer:
-        """Answer ``question`` from the documents, citing the passages used."""
+        """Answer ``question`` from the documents, citing the passages used.
+
+        ``history`` holds the earlier turns of a chat (OpenAI-style messages); ``llm`` picks the
+        answerer ('extractive' or 'openai'; default: ``Settings.llm``).
+        """
+        answer = None
+        for piece in self.stream(question, history=history, k=k, llm=llm):
+            if isinstance(piece, Answer):
+                answer = piece
+        assert answer is not None, "stream() ends with an Answer"
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[Message] | None = None,
+        k: int | None = None,
+        llm: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it becomes available, then the final ``Answer``."""
+        answerer = self.answerer_for(llm)
         t0 = time.perf_counter()
         passages = self.retrieve(question, history=history, k=k)
         t1 = time.perf_counter()
-        question = question.strip()
-        answer = self.answerer.answer(question, passages)
+        first_ms: float | None = None
+        answer: Answer | None = None
+        for piece in answerer.stream(question.strip(), passages):
+            if isinstance(piece, Answer):
+                answer = piece
+            else:
+                if first_ms is None:
+                    first_ms = round((time.perf_counter() - t0) * 1000, 1)
+                yield piece
         t2 = time.perf_counter()
+        if answer is None:
+            raise ModelError(f"the {answerer.model} answerer ended without an answer")
         timings = {
             "retrieve_ms": round((t1 - t0) * 1000, 1),
             "answer_ms": round((t2 - t1) * 1000, 1),
             "total_ms": round((t2 - t0) * 1000, 1),
         }
-        return replace(answer, question=question, timings=timings)
-
-    def stream(
-        self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
-    ) -> Iterator[str | Answer]:
-        """Yield the answer's text as it becomes available, then the final ``Answer``."""
-        answer = self.ask(question, history=history, k=k)
-        yield answer.answer
-        yield answer
+        if first_ms is not None:
+            timings["first_text_ms"] = first_ms
+        yield replace(answer, question=question.strip(), timings=timings, passages=tuple(passages))

@@ -31,11 +31,12 @@ class Answer:
     citations: tuple[Citation, ...]
     timings: dict[str, float] = field(default_factory=dict)
     model: str = "extractive"
+    # Every passage the answerer was given, best first: what "why these sources?" shows.
+    passages: tuple[Passage, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["citations"] = [asdict(c) for c in self.citations]
-        return d
+        """Plain JSON-ready data; the retrieved passages go under ``"passages"``."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
