@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from sciqa.conversation import Message, standalone_question
 from sciqa.embeddings import embed_array
 from sciqa.lexical import terms
 from sciqa.schema import Answer, Citation, Passage
@@ -394,6 +395,10 @@ class ExtractiveAnswerer:
         return float(
             _sigmoid(z @ np.array(self.weights.answerability) + self.weights.answerability_bias)
         )
+
+    def condense(self, question: str, history: Sequence[Message]) -> str:
+        """Without a model: a follow-up is read together with the last question asked."""
+        return standalone_question(question, history)
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         return self.compose(question, self.score(question, passages))

@@ -16,10 +16,10 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from sciqa import indexing
+from sciqa import indexing, providers
 from sciqa.answering import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
-from sciqa.conversation import Message, standalone_question
+from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
 from sciqa.errors import ConfigError, ModelError, QuestionError
 from sciqa.resources import default_corpus
@@ -33,6 +33,10 @@ class Answerer(Protocol):
     """What turns a question and its passages into an ``Answer``."""
 
     model: str
+
+    def condense(self, question: str, history: Sequence[Message]) -> str:
+        """``question`` rewritten, with the chat so far, to stand on its own for retrieval."""
+        ...
 
     def answer(self, question: str, passages: list[Passage]) -> Answer: ...
 
@@ -75,6 +79,16 @@ class Pipeline:
         if name == "extractive":
             return ExtractiveAnswerer(
                 self.embeddings, lambda: self.store.lexicon, min_score=self.settings.min_score
+            )
+        if name == "openai":
+            from sciqa.generation import LLMAnswerer
+
+            return LLMAnswerer(
+                providers.make_chat_model(self.settings, name),
+                model=self.settings.model,
+                endpoint=providers.endpoint(),
+                context_tokens=self.settings.context_tokens,
+                answer_tokens=self.settings.answer_tokens,
             )
         raise ConfigError(f"unknown answerer {name!r}; choose one of: extractive, openai")
 
@@ -133,13 +147,29 @@ class Pipeline:
         return question
 
     def retrieve(
-        self, question: str, *, history: Sequence[Message] | None = None, k: int | None = None
+        self,
+        question: str,
+        *,
+        history: Sequence[Message] | None = None,
+        k: int | None = None,
+        llm: str | None = None,
     ) -> list[Passage]:
         """The passages the answerer would be given for ``question``, best first."""
+        return self._prepare(question, history, k, llm)[2]
+
+    def _prepare(
+        self,
+        question: str,
+        history: Sequence[Message] | None,
+        k: int | None,
+        llm: str | None,
+    ) -> tuple[Answerer, str, list[Passage]]:
+        """The answerer, the standalone question and its passages."""
+        answerer = self.answerer_for(llm)
         question = self.check_question(question)
         self.ensure_ready()
-        query = standalone_question(question, history or [])
-        return self.retriever.retrieve(query, k or self.settings.k)
+        query = answerer.condense(question, history) if history else question
+        return answerer, query, self.retriever.retrieve(query, k or self.settings.k)
 
     def ask(
         self,
@@ -170,13 +200,12 @@ class Pipeline:
         llm: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it becomes available, then the final ``Answer``."""
-        answerer = self.answerer_for(llm)
         t0 = time.perf_counter()
-        passages = self.retrieve(question, history=history, k=k)
+        answerer, query, passages = self._prepare(question, history, k, llm)
         t1 = time.perf_counter()
         first_ms: float | None = None
         answer: Answer | None = None
-        for piece in answerer.stream(question.strip(), passages):
+        for piece in answerer.stream(query, passages):
             if isinstance(piece, Answer):
                 answer = piece
             else:

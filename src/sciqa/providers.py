@@ -1,14 +1,23 @@
-"""Where OpenAI-compatible endpoints and their secrets are looked up: in one place."""
+"""Where OpenAI-compatible endpoints and their secrets are looked up: in one place.
+
+Chat models come from small factories in :data:`CHAT_MODELS`, imported lazily; each returns
+LangChain's own ``BaseChatModel``.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sciqa.errors import ConfigError
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from sciqa.settings import Settings
+
+OPENAI_URL = "https://api.openai.com/v1"
 
 
 def get_key(explicit: str | None = None) -> str:
@@ -38,7 +47,46 @@ def base_url(explicit: str | None = None) -> str | None:
 def openai_client_kwargs(settings: Settings, *, url: str | None = None) -> dict[str, Any]:
     """Keyword arguments shared by LangChain's OpenAI chat and embedding classes."""
     url = base_url(url)
-    kwargs: dict[str, Any] = {"api_key": get_key(), "timeout": 30.0, "max_retries": 2}
+    kwargs: dict[str, Any] = {
+        "api_key": get_key(),
+        "timeout": settings.llm_timeout,
+        "max_retries": settings.llm_retries,
+    }
     if url:
         kwargs["base_url"] = url
     return kwargs
+
+
+def endpoint(url: str | None = None) -> str:
+    """The base URL requests go to, for error messages."""
+    return base_url(url) or OPENAI_URL
+
+
+def is_configured() -> bool:
+    """Whether an OpenAI-compatible endpoint is set up (a key, or a local server's URL)."""
+    return bool(os.environ.get("OPENAI_API_KEY") or base_url())
+
+
+def _openai_chat(settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.model,
+        temperature=0,
+        max_tokens=settings.answer_tokens,
+        **openai_client_kwargs(settings),
+    )
+
+
+CHAT_MODELS: dict[str, Callable[[Settings], BaseChatModel]] = {"openai": _openai_chat}
+
+
+def make_chat_model(settings: Settings, name: str = "openai") -> BaseChatModel:
+    """The chat model called ``name``, configured from ``settings`` and the environment."""
+    try:
+        factory = CHAT_MODELS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown chat model provider {name!r}; choose one of: {', '.join(CHAT_MODELS)}"
+        ) from None
+    return factory(settings)

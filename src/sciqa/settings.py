@@ -47,6 +47,25 @@ class Settings(BaseSettings):
         description="Answerer: 'extractive' (offline, quotes the documents) or 'openai'.",
     )
     model: str = Field(default="gpt-4o-mini", description="Chat model name for 'openai'.")
+    context_tokens: int = Field(
+        default=8192,
+        ge=512,
+        description="The chat model's context window; passages are added, most relevant "
+        "first, until the prompt and the answer would not fit.",
+    )
+    answer_tokens: int = Field(
+        default=512, ge=16, description="Most tokens the chat model may write in one answer."
+    )
+    llm_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds to wait for the model server on each try."
+    )
+    llm_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries (with backoff) after a timeout, a 429 or a 5xx from the model "
+        "server, before giving up with an error naming the endpoint.",
+    )
     k: int = Field(default=5, ge=1, le=50, description="Passages given to the answerer.")
     fetch_k: int = Field(
         default=20, ge=1, le=500, description="Candidates taken from each retriever before fusion."

@@ -1,0 +1,181 @@
+"""Citations are a contract: every ``[n]`` in an answer points at a passage the model was given.
+
+A language model's answer cites passages by the numbers they had in the prompt. Here those markers
+are parsed (also as they stream in), markers that point at no given passage are dropped, the rest
+are renumbered in order of first use, and each becomes a :class:`~sciqa.schema.Citation` whose
+quote is the sentence of its passage that best supports the answer sentence citing it: verbatim,
+with its offsets in the source file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from sciqa.lexical import terms
+from sciqa.schema import Citation, Passage
+
+# [1]  [1, 2]  [1][2]  [Passage 3]  [p3]  and fullwidth 【1】, as models write them.
+MARKER = re.compile(
+    r"[\[【]\s*(?:passages?\s*|p\.?\s*)?(\d{1,3}(?:\s*[,;]\s*(?:passages?\s*|p\.?\s*)?\d{1,3})*)"
+    r"\s*[\]】]",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+")
+_OPENERS = "[【"
+_LONGEST_MARKER = 40  # an unclosed "[" longer than this is text, not a marker
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A supported sentence shares at least this share of its content terms with its quote.
+SUPPORT = 0.5
+
+
+@dataclass
+class Markers:
+    """Turns an answer's raw text, piece by piece, into text whose markers are all valid.
+
+    ``feed`` returns the text that is safe to show now; an unfinished ``[`` at the end of a piece
+    is held back until it closes. Marker numbers are passage numbers in; citation numbers out.
+    """
+
+    passages: int
+    order: dict[int, int] = field(default_factory=dict)  # passage number -> citation number
+    dropped: list[int] = field(default_factory=list)  # invented passage numbers
+    _pending: str = ""
+
+    def feed(self, piece: str) -> str:
+        text = self._pending + piece
+        cut = max(text.rfind(c) for c in _OPENERS)
+        tail = text[cut:] if cut >= 0 else ""
+        if tail and "]" not in tail and "】" not in tail and len(tail) <= _LONGEST_MARKER:
+            self._pending = tail  # perhaps the start of a marker: wait for the rest
+            return self._rewrite(text[:cut])
+        self._pending = ""
+        return self._rewrite(text)
+
+    def close(self) -> str:
+        text, self._pending = self._pending, ""
+        return self._rewrite(text)
+
+    def _rewrite(self, text: str) -> str:
+        return MARKER.sub(self._replace, text)
+
+    def _replace(self, match: re.Match[str]) -> str:
+        out = []
+        for number in (int(n) for n in _NUMBER.findall(match.group(1))):
+            if not 1 <= number <= self.passages:
+                self.dropped.append(number)
+                continue
+            n = self.order.setdefault(number, len(self.order) + 1)
+            if f"[{n}]" not in out:
+                out.append(f"[{n}]")
+        return "".join(out)
+
+
+def rewrite(text: str, passages: int) -> tuple[str, Markers]:
+    """``text`` with invented markers dropped and the rest renumbered (all at once)."""
+    markers = Markers(passages)
+    out = markers.feed(text) + markers.close()
+    return tidy(out), markers
+
+
+def tidy(text: str) -> str:
+    """Clean up what dropping markers leaves behind: doubled spaces, a space before a stop."""
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def passage_sentences(passage: Passage) -> list[tuple[str, int, int]]:
+    """The sentences of ``passage`` as (text, start in file, end in file)."""
+    return [
+        (passage.text[off : off + (end - start)], start, end) for off, start, end in passage.spans
+    ]
+
+
+def support(claim: str, sentence: str) -> float:
+    """Share of the content terms of ``claim`` that ``sentence`` holds (0..1)."""
+    want = set(terms(MARKER.sub(" ", claim)))
+    if not want:
+        return 0.0
+    return len(want & set(terms(sentence))) / len(want)
+
+
+def best_quote(claim: str, passage: Passage) -> tuple[str, int, int, float]:
+    """The sentence of ``passage`` that best supports ``claim``, with its file offsets."""
+    best: tuple[str, int, int, float] | None = None
+    for text, start, end in passage_sentences(passage):
+        s = support(claim, text)
+        if best is None or s > best[3]:
+            best = (text, start, end, s)
+    if best is None:  # a passage without sentence spans: quote it whole
+        return passage.text, passage.start, passage.end, support(claim, passage.text)
+    return best
+
+
+def cite(text: str, passages: Sequence[Passage], order: dict[int, int]) -> tuple[Citation, ...]:
+    """One citation per passage used, numbered as in ``text`` (already rewritten).
+
+    Each quote is the passage sentence that best supports the answer sentences citing it.
+    """
+    by_n = {n: passages[p - 1] for p, n in order.items()}
+    claims: dict[int, list[str]] = {n: [] for n in by_n}
+    for sentence in sentences(text):
+        for n in {int(m) for m in re.findall(r"\[(\d+)\]", sentence)}:
+            if n in claims:
+                claims[n].append(sentence)
+    citations = []
+    for n in sorted(by_n):
+        passage = by_n[n]
+        claim = " ".join(claims[n]) or text
+        quote, start, end, score = best_quote(claim, passage)
+        citations.append(
+            Citation(
+                n=n,
+                source=passage.source,
+                title=passage.title,
+                section=passage.section,
+                chunk_id=passage.chunk_id,
+                quote=quote,
+                start=start,
+                end=end,
+                score=round(score, 4),
+            )
+        )
+    return tuple(citations)
+
+
+def attribute(text: str, passages: Sequence[Passage]) -> tuple[str, dict[int, int]]:
+    """Add markers to an answer that has none: each sentence cites the passage that supports it.
+
+    Returns the marked text and the passage -> citation numbering; an empty numbering means no
+    sentence is supported by any passage (the answer is not grounded in them).
+    """
+    order: dict[int, int] = {}
+    out = []
+    for sentence in sentences(text):
+        scores = [(best_quote(sentence, p)[3], i) for i, p in enumerate(passages, start=1)]
+        score, p = max(scores, default=(0.0, 0))
+        if score >= SUPPORT:
+            n = order.setdefault(p, len(order) + 1)
+            sentence = f"{sentence} [{n}]"
+        out.append(sentence)
+    return " ".join(out), order
+
+
+def strip_markers(text: str) -> str:
+    return tidy(MARKER.sub("", text))
+
+
+def iter_rewritten(pieces: Iterator[str], markers: Markers) -> Iterator[str]:
+    """Stream ``pieces`` through ``markers``: what comes out is safe to show as it arrives."""
+    for piece in pieces:
+        out = markers.feed(piece)
+        if out:
+            yield out
+    rest = markers.close()
+    if rest:
+        yield rest

@@ -1,0 +1,244 @@
+"""The LLM answerer: numbered passages in, a grounded answer with checked citations out.
+
+Works with any LangChain chat model; sciqa builds ``ChatOpenAI`` for OpenAI or any
+OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio). The prompt (``prompts/``) puts each
+passage between delimiters with its number and tells the model the passages are data. What comes
+back is streamed through :mod:`sciqa.citations`, so only markers that point at given passages are
+ever shown. The answer abstains when the model says the passages do not hold it, or when it gives
+an answer no passage supports.
+
+Errors from the server (after the client's bounded retries with backoff for timeouts, 429 and
+5xx) become one :class:`~sciqa.errors.ModelError` that names the endpoint and says what to check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from sciqa import citations
+from sciqa.answering import NOT_FOUND
+from sciqa.chunking import count_tokens
+from sciqa.conversation import Message, standalone_question
+from sciqa.errors import ConfigError, ModelError
+from sciqa.resources import prompt
+from sciqa.schema import Answer, Passage
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+
+# The model's ways of saying the passages do not hold the answer.
+_NOT_FOUND = re.compile(
+    r"could not find the answer|can(?:no|')t find|not (?:found |mentioned |stated |given )?in the "
+    r"(?:documents|passages|provided)|(?:documents|passages) do(?:es)? not (?:say|contain|mention|"
+    r"hold|provide|state|include)|no information|don'?t know|do not know",
+    re.IGNORECASE,
+)
+_HISTORY_TURNS = 6  # turns of the chat the condensing prompt sees
+
+
+def format_passages(passages: Sequence[Passage]) -> list[str]:
+    """Each passage between delimiters with its number; delimiters inside text are defused."""
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        text = re.sub(r"</?passage", "(passage", p.text, flags=re.IGNORECASE)
+        where = f", {p.location}" if p.location else ""
+        blocks.append(
+            f'<passage n="{n}" source="{p.source}" section="{p.section}{where}" '
+            f'title="{p.title}">\n{text}\n</passage>'
+        )
+    return blocks
+
+
+def budget(
+    passages: Sequence[Passage], fixed_tokens: int, context_tokens: int, answer_tokens: int
+) -> list[Passage]:
+    """The most relevant passages (a prefix of ``passages``) that fit in the context window."""
+    room = context_tokens - answer_tokens - fixed_tokens
+    kept = []
+    for passage, block in zip(passages, format_passages(passages)):
+        cost = count_tokens(block) + 2
+        if cost > room:
+            break
+        kept.append(passage)
+        room -= cost
+    return kept
+
+
+def is_not_found(text: str) -> bool:
+    """Whether ``text`` says, anywhere, that the passages do not hold the answer."""
+    return bool(_NOT_FOUND.search(citations.strip_markers(text)))
+
+
+def says_not_found(text: str) -> bool:
+    """Whether ``text`` is the fixed not-found answer and nothing more (markers aside)."""
+    words = re.findall(r"\w+", citations.strip_markers(text).lower())
+    fixed = re.findall(r"\w+", NOT_FOUND.lower())
+    return words[: len(fixed)] == fixed and len(words) <= len(fixed) + 3
+
+
+class LLMAnswerer:
+    """Answers with a chat model, citing the passages it was given. Thread-safe."""
+
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        *,
+        model: str,
+        endpoint: str = "",
+        context_tokens: int = 8192,
+        answer_tokens: int = 512,
+    ) -> None:
+        self.chat_model = chat_model
+        self.model = model
+        self.endpoint = endpoint
+        self.context_tokens = context_tokens
+        self.answer_tokens = answer_tokens
+
+    # -- prompts -------------------------------------------------------------------------
+
+    def messages(self, question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        system = prompt("answer_system.txt").format(not_found=NOT_FOUND)
+        user = prompt("answer_user.txt")
+        return [
+            SystemMessage(system),
+            HumanMessage(
+                user.format(passages="\n\n".join(format_passages(passages)), question=question)
+            ),
+        ]
+
+    def fit(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
+        """The passages that fit the model's window with the prompt, question and answer."""
+        fixed = sum(count_tokens(str(m.content)) + 4 for m in self.messages(question, []))
+        kept = budget(passages, fixed, self.context_tokens, self.answer_tokens)
+        if passages and not kept:
+            raise ConfigError(
+                f"SCIQA_CONTEXT_TOKENS={self.context_tokens} leaves no room for a single "
+                f"passage after the prompt ({fixed} tokens) and the answer "
+                f"(SCIQA_ANSWER_TOKENS={self.answer_tokens}); raise it to the model's window"
+            )
+        return kept
+
+    # -- answering -----------------------------------------------------------------------
+
+    def condense(self, question: str, history: Sequence[Message]) -> str:
+        """A follow-up rewritten by the model to stand on its own (the question if no history)."""
+        turns = [m for m in history if m.get("role") in ("user", "assistant") and m.get("content")]
+        if not turns:
+            return question
+        from langchain_core.messages import HumanMessage
+
+        shown = "\n".join(
+            f"{m['role']}: {' '.join(str(m['content']).split())}" for m in turns[-_HISTORY_TURNS:]
+        )
+        text = prompt("condense.txt").format(history=shown, question=question)
+        try:
+            reply = self.chat_model.invoke([HumanMessage(text)])
+        except Exception as e:
+            raise self._error(e) from e
+        lines = [line.strip() for line in str(reply.content).splitlines() if line.strip()]
+        rewritten = lines[0].removeprefix("Standalone question:").strip() if lines else ""
+        if not rewritten or len(rewritten) > 4 * len(question) + 200:
+            return standalone_question(question, history)  # a model that would not play along
+        return rewritten
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        final = None
+        for piece in self.stream(question, passages):
+            if isinstance(piece, Answer):
+                final = piece
+        assert final is not None
+        return final
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """The answer's text as the model writes it (markers checked), then the ``Answer``."""
+        given = self.fit(question, passages)
+        if not given:
+            yield NOT_FOUND
+            yield Answer(question, NOT_FOUND, True, (), model=self.model)
+            return
+        markers = citations.Markers(len(given))
+        raw: list[str] = []
+        model_name = self.model
+        try:
+            for chunk in self.chat_model.stream(self.messages(question, given)):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                model_name = chunk.response_metadata.get("model_name") or model_name
+                if not piece:
+                    continue
+                raw.append(piece)
+                shown = markers.feed(piece)
+                if shown:
+                    yield shown
+        except ValueError as e:
+            if raw or "no generation chunks" not in str(e).lower():
+                raise self._error(e) from e
+            # LangChain's way of saying the model streamed nothing: the empty answer below.
+        except Exception as e:
+            raise self._error(e) from e
+        rest = markers.close()
+        if rest:
+            yield rest
+        yield self._final(question, "".join(raw), given, model_name)
+
+    def _final(self, question: str, raw: str, given: list[Passage], model_name: str) -> Answer:
+        model = f"{self.model}" if model_name == self.model else f"{self.model} ({model_name})"
+        if not raw.strip():
+            raise ModelError(
+                f"the model server at {self.endpoint} returned an empty answer "
+                f"(model {self.model!r}); try again, or check the model is loaded"
+            )
+        text, markers = citations.rewrite(raw, len(given))
+        if says_not_found(text):
+            return Answer(question, NOT_FOUND, True, (), model=model)
+        if not markers.order:
+            if is_not_found(text):
+                return Answer(question, NOT_FOUND, True, (), model=model)
+            # No (valid) markers: cite the passages that support each sentence, if any do.
+            text, order = citations.attribute(citations.strip_markers(text), given)
+            if not order:
+                return Answer(question, NOT_FOUND, True, (), model=model)
+            markers.order = order
+        cited = citations.cite(text, given, markers.order)
+        return Answer(question, text, False, cited, model=model)
+
+    def _error(self, e: Exception) -> Exception:
+        """One clear error naming the endpoint, for whatever the client raised."""
+        if isinstance(e, ModelError | ConfigError):
+            return e
+        import openai
+
+        where = f"the model server at {self.endpoint}"
+        if isinstance(e, openai.AuthenticationError):
+            return ModelError(f"{where} refused the API key (401): check OPENAI_API_KEY")
+        if isinstance(e, openai.PermissionDeniedError):
+            return ModelError(f"{where} denied access (403): check OPENAI_API_KEY and SCIQA_MODEL")
+        if isinstance(e, openai.NotFoundError):
+            return ModelError(
+                f"{where} has no model {self.model!r} (404): set SCIQA_MODEL to one it serves"
+            )
+        if isinstance(e, openai.RateLimitError):
+            return ModelError(f"{where} is rate-limiting requests (429), even after retries")
+        if isinstance(e, openai.APITimeoutError):
+            return ModelError(
+                f"{where} did not answer in time, even after retries: is it running and the "
+                "model loaded? (SCIQA_LLM_TIMEOUT sets the wait)"
+            )
+        if isinstance(e, openai.APIConnectionError):
+            return ModelError(
+                f"cannot reach {where}: is it running? (check OPENAI_BASE_URL) [{e.__cause__ or e}]"
+            )
+        if isinstance(e, openai.APIStatusError):
+            return ModelError(f"{where} failed with HTTP {e.status_code}: {_short(e.message)}")
+        if isinstance(e, openai.APIError | ValueError):
+            return ModelError(f"{where} sent a response sciqa cannot read: {_short(str(e))}")
+        return e
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
