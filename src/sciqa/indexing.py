@@ -36,7 +36,8 @@ def chunking_config(settings: Settings) -> dict[str, object]:
     }
 
 
-def _read_all(roots: Sequence[Path]) -> tuple[dict[str, SourceFile], list[Skipped]]:
+def read_all(roots: Sequence[Path]) -> tuple[dict[str, SourceFile], list[Skipped]]:
+    """Every usable file under ``roots`` by source name, and the files skipped with why."""
     files: dict[str, SourceFile] = {}
     skipped: list[Skipped] = []
     by_hash: dict[str, str] = {}
@@ -77,7 +78,7 @@ def ingest(
     missing = [str(r) for r in roots if not r.exists()]
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
-    files, skipped = _read_all(roots)
+    files, skipped = read_all(roots)
     if not files:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no .txt or .md files"
         raise IngestError(f"nothing to ingest under {', '.join(map(str, roots))} ({reasons})")

@@ -4,6 +4,7 @@ a light English stemmer so "scholars" meets "scholar"."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
 STOPWORDS = frozenset(
@@ -144,6 +145,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 17)  # words repeat: building BM25 over 100k chunks stems each once
 def stem(word: str) -> str:
     """A deliberately small stemmer: plurals and a few common suffixes."""
     word = word.replace("’", "'")

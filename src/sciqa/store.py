@@ -8,6 +8,11 @@ Layout under ``<home>/store``:
 
 The manifest is written last and atomically, so an interrupted ingest leaves a manifest that
 still describes what is safely stored; the next ingest redoes the rest.
+
+In server mode the vectors live in the Chroma server and the manifest and BM25 index stay under
+``<home>/store``: the BM25 index is built from the server's collection (after an ingest, or on
+the first query of a process whose index is missing or whose id count differs from the
+collection's), so any machine pointed at the same server can answer.
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ class Manifest:
             ) from e
 
     def write(self, path: Path) -> None:
-        _atomic_write(path, json.dumps(self.__dict__, indent=2, sort_keys=True))
+        # compact: json's C encoder does not indent, and this is rewritten after every batch
+        _atomic_write(path, json.dumps(self.__dict__, sort_keys=True, separators=(",", ":")))
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -170,6 +176,10 @@ class Store:
             )
 
     def is_empty(self) -> bool:
+        if self.settings.chroma_url:
+            # A server's collection is shared: another machine (with its own manifest) may have
+            # filled it, so only an empty collection means "ingest the default corpus here".
+            return self.count() == 0
         m = self.manifest()
         return m is None or not m.files or self.count() == 0
 
