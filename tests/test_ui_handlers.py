@@ -1,0 +1,426 @@
+"""The web page's handlers, without a browser: plain functions over the real offline pipeline."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sciqa import (
+    Answer,
+    Citation,
+    ConfigError,
+    ModelError,
+    Passage,
+    Pipeline,
+    Settings,
+    StoreError,
+)
+from sciqa_ui import handlers as h
+
+from .conftest import run_cli
+
+SCHOLARS = "When did Amazon launch the Amazon Scholars program?"
+FOLLOW_UP = "And in how many cities?"  # on its own, the documents do not answer it
+NOT_THERE = "What is the capital of France?"
+
+# A corpus whose text is hostile HTML: it must show literally, never run.
+EVIL_CORPUS = {
+    "evil.txt": (
+        "The Zorblax observatory <script>window.__pwned=1</script>\n\n"
+        'The Zorblax telescope was built in 1987 by <img src=x onerror="window.__pwned=1"> '
+        "engineers at the Quentin Institute in Norway.\n\n"
+        "The telescope observes radio galaxies & quasars with a <b>32 metre</b> dish, and its "
+        "data are public.\n"
+    ),
+    "plain.txt": (
+        "Gardening in small spaces\n\n"
+        "Tomatoes grow well in pots on a sunny balcony if they are watered every day.\n\n"
+        "Basil and mint prefer partial shade and rich soil.\n"
+    ),
+}
+EVIL_QUESTION = "What does the Zorblax telescope observe?"
+
+
+def write_corpus(folder: Path, files: dict[str, str] = EVIL_CORPUS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def collection(pipeline: Pipeline) -> h.Collection:
+    return h.collection_overview(pipeline)
+
+
+def run(pipeline: Any, question: str, turns: Sequence[h.Turn] = (), **kw: Any) -> list[Any]:
+    kw.setdefault("collection", h.Collection())
+    return list(h.respond(pipeline, question, turns, **kw))
+
+
+# -- answering ----------------------------------------------------------------------------
+
+
+def test_respond_shows_the_question_then_streams_then_sources(
+    pipeline: Pipeline, collection: h.Collection
+) -> None:
+    before: list[h.Turn] = []
+    steps = run(pipeline, SCHOLARS, before, collection=collection)
+    assert before == []  # the caller's list is never changed
+    first_turns, first_why = steps[0]
+    assert [t.question for t in first_turns] == [SCHOLARS] and first_turns[0].html == ""
+    assert first_why is None
+    streamed = [turns[0].html for turns, _ in steps[1:-1]]
+    assert streamed and all("sq-streaming" in s for s in streamed)
+    assert '<a class="sq-cite" href="#sq-t0-c1"' in streamed[0]
+
+    turns, why = steps[-1]
+    (turn,) = turns
+    answer = turn.answer
+    assert answer is not None and not answer.abstained and answer.citations
+    page = turn.html
+    assert "2019" in page and 'class="sq-sources"' in page
+    for c in answer.citations:
+        card = re.search(rf'<details class="sq-src" id="sq-t0-c{c.n}">(.*?)</details>', page)
+        assert card, f"no card for [{c.n}]"
+        assert f'href="#sq-t0-c{c.n}"' in page  # the marker links to it
+        body = card.group(1)
+        assert "Article" in body and c.source in body and c.title in body
+        quote = re.search(r'<mark class="sq-quote">(.*?)</mark>', body)
+        assert quote and quote.group(1) == h.html.escape(c.quote)
+        # shown inside its surrounding passage, not alone
+        assert len(re.sub("<[^>]+>", "", body)) > len(c.quote) + 40
+    assert why is not None and "Dense rank" in why and "BM25 rank" in why
+
+
+def test_a_job_listing_source_says_where_and_which_page(
+    pipeline: Pipeline, collection: h.Collection
+) -> None:
+    turns, _ = run(pipeline, h.EXAMPLES[-1], collection=collection)[-1]
+    answer = turns[0].answer
+    assert answer is not None
+    jobs = [c for c in answer.citations if c.section == "job"]
+    assert jobs, "the job example should cite a job listing"
+    heading, details = h.source_label(jobs[0], collection)
+    assert heading.startswith("Job listing · ")
+    assert "listed with “" in details and jobs[0].source in details
+    assert h.html.escape(heading) in turns[0].html
+
+
+def test_follow_up_uses_the_conversation(pipeline: Pipeline) -> None:
+    first, _ = run(pipeline, SCHOLARS)[-1]
+    alone, _ = run(pipeline, FOLLOW_UP)[-1]
+    assert alone[0].answer is not None and alone[0].answer.abstained
+    both, _ = run(pipeline, FOLLOW_UP, first)[-1]
+    assert [t.question for t in both] == [SCHOLARS, FOLLOW_UP]
+    answer = both[1].answer
+    assert answer is not None and not answer.abstained
+    assert "24 cities" in answer.answer
+    assert 'id="sq-t1-c1"' in both[1].html  # the second turn's cards have their own ids
+
+
+def test_history_holds_only_answered_turns() -> None:
+    answer = Answer("q1", "a1 [1]", False, ())
+    turns = [h.Turn("q1", "x", answer=answer), h.Turn("q2", "err", error="boom")]
+    assert h.history(turns) == [
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "a1 [1]"},
+    ]
+
+
+def test_not_in_the_documents_says_so_and_what_is_covered(
+    pipeline: Pipeline, collection: h.Collection
+) -> None:
+    turns, why = run(pipeline, NOT_THERE, collection=collection)[-1]
+    assert turns[0].answer is not None and turns[0].answer.abstained
+    page = turns[0].html
+    assert "Not in the documents" in page and "sq-notfound" in page
+    for _, title in collection.articles:
+        assert h.html.escape(title) in page
+    assert "job listings" in page
+    assert why is not None and "None of them answered well enough" in why
+
+
+def test_the_collection_is_five_articles_and_their_job_listings(
+    collection: h.Collection,
+) -> None:
+    assert len(collection.articles) == 5
+    assert collection.jobs > 10 and "US, WA, Seattle" in collection.job_locations
+    assert collection.title_of("000_daec2444bc2564f3.txt").startswith("A new paradigm")
+
+
+def test_blank_question_does_nothing(pipeline: Pipeline) -> None:
+    assert run(pipeline, "   ") == []
+
+
+class Failing:
+    """A pipeline whose answerer fails the way a real one can."""
+
+    def __init__(self, error: BaseException, after: Sequence[str] = ()) -> None:
+        self.error, self.after = error, after
+        self.settings = Settings(progress=False)
+
+    def stream(self, question: str, **kw: Any) -> Iterator[str | Answer]:
+        yield from self.after
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (ModelError("connection refused at http://127.0.0.1:9/v1"), "model server did not answer"),
+        (ConfigError("no API key: set OPENAI_API_KEY"), "not set up"),
+        (StoreError("the store manifest is unreadable"), "document store cannot be read"),
+        (RuntimeError("secret internal detail"), "Something went wrong on our side"),
+    ],
+)
+def test_errors_become_friendly_messages(
+    error: BaseException, says: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    steps = run(Failing(error, after=["Half an ans"]), "Anything?")
+    turns, why = steps[-1]
+    (turn,) = turns
+    assert turn.answer is None and turn.error and says in turn.error
+    assert 'class="sq-error"' in turn.html and "Traceback" not in turn.html
+    assert "secret internal detail" not in turn.html  # unexpected errors only go to the log
+    assert why is not None and "No passages" in why
+    assert h.history(turns) == []  # a failed turn is not sent as conversation
+    if isinstance(error, RuntimeError):
+        assert "answering 'Anything?' failed" in caplog.text
+
+
+def test_too_long_a_question_is_a_message(pipeline: Pipeline) -> None:
+    turns, _ = run(pipeline, "why " * 600)[-1]
+    assert "characters long" in (turns[0].error or "")
+
+
+# -- sessions -----------------------------------------------------------------------------
+
+
+class Recording:
+    """The real pipeline, remembering the history each call was given."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline, self.settings, self.calls = pipeline, pipeline.settings, []
+
+    def stream(self, question: str, **kw: Any) -> Iterator[str | Answer]:
+        self.calls.append((question, [m["content"] for m in kw.get("history") or []]))
+        return self.pipeline.stream(question, **kw)
+
+
+def test_two_sessions_interleaved_never_see_each_other(pipeline: Pipeline) -> None:
+    spy = Recording(pipeline)
+    alice: list[h.Turn] = []
+    bob: list[h.Turn] = []
+    # Each visitor asks a first question and a follow-up; their steps are interleaved.
+    plan = [("alice", SCHOLARS), ("bob", h.EXAMPLES[2]), ("alice", FOLLOW_UP), ("bob", FOLLOW_UP)]
+    gens: dict[str, Iterator[Any]] = {}
+    for who, question in plan:
+        state = alice if who == "alice" else bob
+        gens[who] = h.respond(spy, question, state, collection=h.Collection())
+        other = "bob" if who == "alice" else "alice"
+        for step in gens[who]:
+            if other in gens:  # advance the other visitor's answer meanwhile
+                next(gens[other], None)
+            if who == "alice":
+                alice = step[0]
+            else:
+                bob = step[0]
+    assert [t.question for t in alice] == [SCHOLARS, FOLLOW_UP]
+    assert [t.question for t in bob] == [h.EXAMPLES[2], FOLLOW_UP]
+    histories = {q: hist for q, hist in spy.calls}
+    assert spy.calls[2] == (FOLLOW_UP, [SCHOLARS, alice[0].answer.answer])  # type: ignore[union-attr]
+    assert spy.calls[3] == (FOLLOW_UP, [h.EXAMPLES[2], bob[0].answer.answer])  # type: ignore[union-attr]
+    assert histories[SCHOLARS] == [] and histories[h.EXAMPLES[2]] == []
+    assert "Ethical" not in " ".join(t.html for t in alice)
+    assert "Scholars program in 2019" not in bob[1].html
+
+
+# -- formatting ---------------------------------------------------------------------------
+
+
+def _passage(text: str, **kw: Any) -> Passage:
+    base: dict[str, Any] = dict(
+        chunk_id="c1",
+        text=text,
+        source="f.txt",
+        title="T",
+        section="article",
+        location="",
+        start=100,
+        end=100 + len(text),
+        spans=((0, 100, 100 + len(text)),),
+        score=0.03,
+    )
+    return Passage(**{**base, **kw})
+
+
+def test_hostile_text_is_escaped_everywhere() -> None:
+    evil = 'Built by <img src=x onerror="window.__pwned=1"> people <script>alert(1)</script>'
+    passage = _passage(evil, title="<script>t()</script>", dense_rank=1, bm25_rank=None)
+    citation = Citation(
+        1, "<b>f</b>.txt", passage.title, "article", "c1", evil, 100, 100 + len(evil), 0.9
+    )
+    answer = Answer("<i>q</i>", evil + " [1]", False, (citation,), passages=(passage,))
+    outputs = [
+        h.final_html(answer, 0, h.Collection()),
+        h.streaming_html(evil, 0),
+        h.why_html(answer),
+        h.question_html("<script>x()</script>\n\nnext"),
+        h.error_html(ModelError("<img src=x onerror=alert(1)>")),
+    ]
+    for out in outputs:
+        assert "<script" not in out and "<img" not in out and "<b>f" not in out
+        assert "\n\n" not in out  # no blank line: Markdown never takes over inside the HTML
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in outputs[0]
+    assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in outputs[0]
+
+
+def test_markers_link_only_to_citations_that_exist() -> None:
+    out = h.answer_text_html("See [1] and [7] and [x].", 3, numbers=[1])
+    assert '<a class="sq-cite" href="#sq-t3-c1"' in out and "[7]" in out and "c7" not in out
+
+
+def test_the_quote_is_marked_where_the_spans_say() -> None:
+    text = "First sentence here. The quoted one. Last."
+    passage = _passage(text, spans=((0, 10, 30), (21, 31, 46), (37, 47, 52)))
+    citation = Citation(1, "f.txt", "T", "article", "c1", "The quoted one.", 31, 46, 0.9)
+    assert '<mark class="sq-quote">The quoted one.</mark>' in h.passage_html(passage, citation)
+    # no span matches: found by its text; not found at all: the quote alone
+    moved = Citation(1, "f.txt", "T", "article", "c1", "Last.", 1, 6, 0.9)
+    assert '<mark class="sq-quote">Last.</mark>' in h.passage_html(passage, moved)
+    assert h.passage_html(None, moved) == '<p><mark class="sq-quote">Last.</mark></p>'
+
+
+def test_why_shows_ranks_scores_and_what_was_cited() -> None:
+    p1 = _passage("one", chunk_id="a", dense_rank=1, bm25_rank=3, score=0.0323)
+    p2 = _passage("two", chunk_id="b", dense_rank=None, bm25_rank=1, score=0.0164)
+    c = Citation(1, "f.txt", "T", "article", "b", "two", 100, 103, 0.8)
+    answer = Answer(
+        "q", "two [1]", False, (c,), timings={"retrieve_ms": 12, "answer_ms": 40}, passages=(p1, p2)
+    )
+    out = h.why_html(answer, fetch_k=20)
+    rows = re.findall(r"<tr class=\"(.*?)\">(.*?)</tr>", out)
+    assert len(rows) == 2
+    assert "<td>1</td><td>3</td><td>0.0323</td><td>—</td>" in rows[0][1] and rows[0][0] == ""
+    assert (
+        "<td>—</td><td>1</td><td>0.0164</td><td>[1]</td>" in rows[1][1] and rows[1][0] == "sq-used"
+    )
+    assert "top 20" in out and "12 ms" in out
+
+
+# -- feedback, settings, serving ----------------------------------------------------------
+
+
+def test_feedback_appends_a_line_per_thumb(tmp_path: Path) -> None:
+    c = Citation(1, "f.txt", "T", "article", "c1", "q", 1, 2, 0.5)
+    turn = h.Turn("Why?", "html", answer=Answer("Why?", "Because. [1]", False, (c,)))
+    path = tmp_path / "home" / "feedback.jsonl"
+    h.record_feedback(path, turn, True)
+    h.record_feedback(path, h.Turn("Broken?", "html", error="The model server…"), False)
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [e["rating"] for e in lines] == ["up", "down"]
+    assert lines[0]["question"] == "Why?" and lines[0]["answer"] == "Because. [1]"
+    assert lines[0]["citations"][0]["source"] == "f.txt" and lines[0]["timestamp"]
+    assert lines[1]["error"] and lines[1]["citations"] == []
+
+
+def test_turn_for_message_maps_chat_indexes() -> None:
+    turns = [h.Turn("a", "x"), h.Turn("b", "y")]
+    assert h.turn_for_message(turns, 1) is turns[0] and h.turn_for_message(turns, 3) is turns[1]
+    assert h.turn_for_message(turns, 9) is None
+    assert [m["role"] for m in h.chat_messages([*turns, h.Turn("c")])] == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
+
+
+def test_users_are_parsed_and_bad_entries_name_no_password() -> None:
+    assert h.parse_users("alice:pw1, bob:p:w2,") == [("alice", "pw1"), ("bob", "p:w2")]
+    assert h.parse_users(None) == [] and h.parse_users("") == []
+    with pytest.raises(ConfigError) as e:
+        h.parse_users("alice:pw1,bobsecret")
+    assert "entry 2" in str(e.value) and "bobsecret" not in str(e.value)
+
+
+def test_loopback_hosts() -> None:
+    assert all(h.is_loopback(x) for x in ("127.0.0.1", "localhost", "::1", "127.0.0.2"))
+    assert not any(h.is_loopback(x) for x in ("0.0.0.0", "192.168.1.4", "example.org"))
+
+
+def test_openai_is_offered_only_when_configured(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert [v for _, v in h.answerer_choices(pipeline)] == ["extractive"]
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert [v for _, v in h.answerer_choices(pipeline)] == ["extractive", "openai"]
+
+
+def test_the_page_builds_with_its_parts(pipeline: Pipeline, collection: h.Collection) -> None:
+    from sciqa_ui import app
+
+    demo = app.build(pipeline, collection)
+    ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+    assert {"sq-chat", "sq-question", "sq-llm", "sq-k", "sq-why", "sq-new"} <= ids
+
+
+def test_launch_binds_loopback_warns_beyond_it_and_never_prints_passwords(
+    home_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gradio as gr
+
+    from sciqa_ui import app
+
+    launched: list[dict[str, Any]] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.append(kw))
+    settings = Settings(home=home_copy, progress=False)
+    app.launch(settings=settings)
+    assert launched[-1]["server_name"] == "127.0.0.1" and launched[-1]["auth"] is None
+    assert launched[-1]["share"] is False and launched[-1]["ssr_mode"] is False
+    assert "warning" not in capsys.readouterr().err
+
+    app.launch("0.0.0.0", 8000, settings=settings)
+    assert "no login" in capsys.readouterr().err
+
+    monkeypatch.setenv("SCIQA_UI_USERS", "alice:hunter2")
+    app.launch("0.0.0.0", 8000, settings=settings)
+    err = capsys.readouterr().err
+    assert launched[-1]["auth"] == [("alice", "hunter2")]
+    assert "hunter2" not in err and "no login" not in err
+
+
+def test_sciqa_never_imports_the_ui() -> None:
+    code = (
+        "import sys, sciqa, sciqa.cli;"
+        "print(sorted(m for m in sys.modules if m.startswith(('sciqa_ui', 'gradio'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_cli_ui_help_has_an_example(tmp_path: Path) -> None:
+    done = run_cli("ui", "--help", home=tmp_path)
+    assert done.returncode == 0 and "sciqa ui --port 7860" in done.stdout
+    assert "--host" in done.stdout and "SCIQA_UI_USERS" in done.stdout
+
+
+def test_a_hostile_corpus_is_quoted_as_text(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    evil = Pipeline(Settings(home=tmp_path / "home", corpus=corpus, progress=False))
+    collection = h.collection_overview(evil)
+    turns, why = run(evil, EVIL_QUESTION, collection=collection)[-1]
+    answer = turns[0].answer
+    assert answer is not None and any("<img" in c.quote for c in answer.citations)
+    for out in (turns[0].html, why or "", h.intro_html(collection, bundled=False)):
+        assert "<script" not in out and "<img" not in out and "<b>" not in out
+    assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in turns[0].html

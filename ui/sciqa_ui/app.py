@@ -1,0 +1,194 @@
+"""The page: components first, then events. Decisions live in ``handlers.py``.
+
+    sciqa ui                      # http://127.0.0.1:7860
+    SCIQA_UI_USERS="alice:pw1" sciqa ui --host 0.0.0.0
+
+Each visitor's chat lives in a ``gr.State`` (the session's list of ``Turn``); the pipeline is
+shared and thread-safe; the queue runs up to ``CONCURRENCY`` answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import gradio as gr  # sciqa_ui/__init__.py has turned its telemetry off by now
+
+from sciqa import Pipeline, SciQAError, Settings
+from sciqa_ui import handlers as h
+
+CONCURRENCY = 4  # answers computed at once; more visitors wait in the queue
+QUEUE_SIZE = 64  # beyond this, a visitor is told the queue is full
+
+
+def _asset(name: str) -> str:
+    return resources.files("sciqa_ui").joinpath(name).read_text(encoding="utf-8")
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look in the visitor's own system fonts: no font file is fetched at all
+    (the subsetted web fonts Gradio ships lack digits and punctuation in their bold weights)."""
+    sans = ["-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+    return gr.themes.Default(
+        primary_hue="indigo",
+        neutral_hue="slate",
+        font=sans,
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    )
+
+
+def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Blocks:
+    """The page for ``pipeline``. ``collection`` describes the store (read from it if None)."""
+    if collection is None:
+        try:
+            collection = h.collection_overview(pipeline)
+        except Exception:  # an unusable store: each question will say why
+            collection = h.Collection()
+    bundled = pipeline.settings.corpus is None
+    choices = h.answerer_choices(pipeline)
+    values = [v for _, v in choices]
+    default_llm = pipeline.settings.llm if pipeline.settings.llm in values else "extractive"
+
+    # -- components ---------------------------------------------------------------------
+    with gr.Blocks(title="sciqa: ask the documents", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        with gr.Sidebar(label="Settings", open=True, width=300, elem_id="sq-sidebar"):
+            gr.Markdown("### Settings")
+            llm = gr.Radio(
+                choices=choices,
+                value=default_llm,
+                label="Answerer",
+                info=None
+                if len(choices) > 1
+                else "Set OPENAI_API_KEY or OPENAI_BASE_URL before `sciqa ui` to add a model.",
+                elem_id="sq-llm",
+            )
+            k = gr.Slider(
+                minimum=1,
+                maximum=12,
+                step=1,
+                value=min(pipeline.settings.k, 12),
+                label="Passages to read",
+                info="How many retrieved passages the answerer reads.",
+                elem_id="sq-k",
+            )
+            new_chat = gr.Button("New chat", variant="secondary", elem_id="sq-new")
+            gr.Markdown(h.sidebar_html(collection), elem_id="sq-side")
+        gr.Markdown(h.intro_html(collection, bundled=bundled), elem_id="sq-intro")
+        chat = gr.Chatbot(
+            elem_id="sq-chat",
+            show_label=False,
+            height="62vh",
+            min_height=360,
+            layout="panel",
+            latex_delimiters=[],
+            buttons=[],
+            sanitize_html=True,
+            allow_tags=False,
+            placeholder="Ask a question below, or start with one of these:",
+            examples=[{"text": q} for q in h.EXAMPLES] if bundled else None,
+            feedback_options=("Like", "Dislike"),
+        )
+        question = gr.Textbox(
+            show_label=False,
+            placeholder="Ask about the articles or their job listings, then press Enter",
+            submit_btn="Ask",
+            max_lines=6,
+            autofocus=True,
+            elem_id="sq-question",
+        )
+        with gr.Accordion("Why these sources?", open=False, elem_id="sq-why-box"):
+            why = gr.Markdown(h.WHY_EMPTY, elem_id="sq-why", sanitize_html=True)
+
+    # -- events ---------------------------------------------------------------------------
+    def ask(
+        text: str, state: list[h.Turn], llm_value: str, k_value: float
+    ) -> Iterator[tuple[Any, ...]]:
+        first = True
+        for new_turns, why_html in h.respond(
+            pipeline, text, state, collection=collection, llm=llm_value, k=int(k_value)
+        ):
+            yield (
+                h.chat_messages(new_turns),
+                new_turns,
+                gr.skip() if why_html is None else why_html,
+                "" if first else gr.skip(),
+            )
+            first = False
+        if first:  # a blank question: nothing to do
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+    def ask_example(
+        state: list[h.Turn], llm_value: str, k_value: float, event: gr.SelectData
+    ) -> Iterator[tuple[Any, ...]]:
+        value = event.value
+        text = value.get("text", "") if isinstance(value, dict) else str(value)
+        yield from ask(text, state, llm_value, k_value)
+
+    def feedback(state: list[h.Turn], event: gr.LikeData) -> None:
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        turn = h.turn_for_message(state, int(index))
+        if turn is None or event.liked in (None, ""):
+            return
+        h.record_feedback(h.feedback_path(pipeline), turn, event.liked)
+        gr.Info("Thanks: your feedback was saved.")
+
+    def clear() -> tuple[Any, ...]:
+        return [], [], h.WHY_EMPTY, ""
+
+    outputs = [chat, turns, why, question]
+    with demo:
+        question.submit(ask, [question, turns, llm, k], outputs, show_progress="hidden")
+        chat.example_select(ask_example, [turns, llm, k], outputs, show_progress="hidden")
+        chat.like(feedback, [turns], None, show_progress="hidden")
+        chat.clear(clear, None, outputs, show_progress="hidden")
+        new_chat.click(clear, None, outputs, show_progress="hidden")
+    return demo
+
+
+def warm_up(pipeline: Pipeline) -> None:
+    """Index the corpus if the store is empty and load every model before the first visitor."""
+    pipeline.ensure_ready()
+    pipeline.ask("What does this collection cover?")
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, *, settings: Settings | None = None) -> None:
+    """Serve the page until interrupted. Login from ``SCIQA_UI_USERS`` when it is set."""
+    users = h.parse_users(os.environ.get("SCIQA_UI_USERS"))
+    if not users and not h.is_loopback(host):
+        print(
+            f"sciqa: warning: serving on {host} with no login: anyone who can reach this "
+            'machine can use the page. Set SCIQA_UI_USERS="alice:password1,bob:password2" '
+            "to require one.",
+            file=sys.stderr,
+        )
+    pipeline = Pipeline(settings or Settings())
+    try:
+        warm_up(pipeline)
+    except SciQAError as e:
+        print(f"sciqa: warning: {e}. The page will say so to each visitor.", file=sys.stderr)
+    demo = build(pipeline)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    if users:
+        print(f"sciqa: login required ({len(users)} users from SCIQA_UI_USERS)", file=sys.stderr)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=users or None,
+        auth_message="sciqa: sign in with the name and password you were given.",
+        share=False,
+        inbrowser=False,
+        show_error=False,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        run_history=False,
+        footer_links=[],
+        theme=theme(),
+        css=_asset("style.css"),
+        js=_asset("page.js"),
+    )

@@ -1,0 +1,511 @@
+"""What the page does, as plain functions: no Gradio here.
+
+Every string these functions return is HTML for a Gradio Markdown or Chatbot component. Document
+and model text is always passed through :func:`html.escape` before it is placed in that HTML, and
+the HTML is written without blank lines, so Markdown never reinterprets it; Gradio's sanitizer
+stays on as a second guard.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sciqa import (
+    Answer,
+    Citation,
+    ConfigError,
+    Message,
+    ModelError,
+    Passage,
+    Pipeline,
+    QuestionError,
+    SciQAError,
+    StoreError,
+)
+from sciqa.providers import base_url
+
+log = logging.getLogger("sciqa_ui")
+
+# One question per article of the bundled corpus, and one about a job listing.
+EXAMPLES: tuple[str, ...] = (
+    "When did Amazon launch the Amazon Scholars program?",
+    "How much funding does the Fairness in AI program provide?",
+    "Who wrote The Ethical Algorithm?",
+    "Why is operations planning at Amazon uncertain?",
+    "Which topics did Amazon's ICLR papers cover?",
+    "What does an Applied Scientist in Luxembourg work on?",
+)
+
+KIND = {"article": "Article", "job": "Job listing", "document": "Document"}
+
+
+# -- the collection ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What the store holds, for the intro and the "not in the documents" message."""
+
+    articles: tuple[tuple[str, str], ...] = ()  # (source, title) of each article or document
+    job_locations: tuple[str, ...] = ()  # distinct, most listings first
+    jobs: int = 0
+
+    def title_of(self, source: str) -> str:
+        return next((t for s, t in self.articles if s == source), source)
+
+
+def collection_overview(pipeline: Pipeline) -> Collection:
+    """Titles of the documents in the store and where its job listings are."""
+    got = pipeline.store.collection.get(include=["metadatas"])
+    articles: dict[str, str] = {}
+    listings: dict[tuple[str, str], str] = {}
+    for meta in got["metadatas"] or []:
+        source, title = str(meta.get("source", "")), str(meta.get("title", ""))
+        if meta.get("section") == "job":
+            listings[(source, title)] = str(meta.get("location") or title)
+        else:
+            articles.setdefault(source, title or source)
+    counts: dict[str, int] = {}
+    for place in listings.values():
+        counts[place] = counts.get(place, 0) + 1
+    places = sorted(counts, key=lambda p: (-counts[p], p))
+    return Collection(tuple(sorted(articles.items())), tuple(places), len(listings))
+
+
+def intro_html(collection: Collection, *, bundled: bool) -> str:
+    """The page's heading and one line on what it can answer from."""
+    if bundled:
+        title = "Ask the Amazon Science articles"
+        scope = (
+            "Answers come only from five Amazon Science articles on research between industry "
+            "and academia (the Amazon Scholars program, the NSF Fairness in AI program, Kearns "
+            "and Roth on ethical algorithms, operations planning under uncertainty, Amazon at "
+            "ICLR 2022) and the job listings published with them."
+        )
+    else:
+        title = "Ask the documents"
+        n = len(collection.articles)
+        scope = f"Answers come only from the {n} documents in this collection."
+    return (
+        f'<div class="sq-header"><h1>{html.escape(title)}</h1><p>{html.escape(scope)} Every '
+        'answer quotes the documents: click a marker such as <span class="sq-cite">[1]</span> '
+        "to read the passage it came from.</p></div>"
+    )
+
+
+def sidebar_html(collection: Collection) -> str:
+    if not collection.articles:
+        return ""
+    listing = coverage_html(collection)
+    return f'<div class="sq-side-coverage"><h3>In the collection</h3>{listing}</div>'
+
+
+def _place(location: str) -> str:
+    """'US, WA, Seattle' -> 'Seattle'."""
+    return location.rsplit(",", 1)[-1].strip() or location
+
+
+def coverage_html(collection: Collection) -> str:
+    """A list of what the collection covers."""
+    items = [f"<li>{html.escape(title)}</li>" for _, title in collection.articles]
+    if collection.jobs:
+        places = ", ".join(html.escape(_place(p)) for p in collection.job_locations[:4])
+        more = len(collection.job_locations) - 4
+        items.append(
+            f"<li>{collection.jobs} job listings published with them, in {places}"
+            + (f" and {more} more places" if more > 0 else "")
+            + "</li>"
+        )
+    return f'<ul class="sq-coverage">{"".join(items)}</ul>' if items else ""
+
+
+# -- one answer as HTML --------------------------------------------------------------------
+
+
+def _text_html(text: str) -> str:
+    """Escaped text with its line breaks kept and no blank line left in the HTML."""
+    return html.escape(text).replace("\r", "").replace("\n", "<br>")
+
+
+def cite_id(turn: int, n: int) -> str:
+    return f"sq-t{turn}-c{n}"
+
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def answer_text_html(text: str, turn: int, numbers: Sequence[int] | None = None) -> str:
+    """The answer with each ``[n]`` turned into a link to its source below the answer.
+
+    ``numbers`` are the citations the answer has; while it is still streaming (``None``) every
+    marker becomes a link.
+    """
+    out = _text_html(text)
+
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if numbers is not None and n not in numbers:
+            return m.group(0)
+        return f'<a class="sq-cite" href="#{cite_id(turn, n)}" title="Show source {n}">[{n}]</a>'
+
+    return _MARKER.sub(link, out)
+
+
+def _highlight(passage: Passage | None, citation: Citation) -> tuple[str, int, int]:
+    """The text to show and where the quote sits in it."""
+    if passage is None:
+        return citation.quote, 0, len(citation.quote)
+    text = passage.text
+    for offset, start, end in passage.spans:
+        if (start, end) == (citation.start, citation.end):
+            return text, offset, offset + (end - start)
+    at = text.find(citation.quote)
+    if at >= 0:
+        return text, at, at + len(citation.quote)
+    return citation.quote, 0, len(citation.quote)
+
+
+def passage_html(passage: Passage | None, citation: Citation) -> str:
+    """The cited passage in its paragraphs, the quoted sentence marked."""
+    text, hs, he = _highlight(passage, citation)
+    marked = (
+        html.escape(text[:hs])
+        + '<mark class="sq-quote">'
+        + html.escape(text[hs:he])
+        + "</mark>"
+        + html.escape(text[he:])
+    )
+    marked = marked.replace("\r", "")
+    paragraphs = [p.strip().replace("\n", "<br>") for p in marked.split("\n\n") if p.strip()]
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
+def source_label(citation: Citation | Passage, collection: Collection) -> tuple[str, str]:
+    """(heading, details) for a source: article title, or job place and its article."""
+    kind = KIND.get(citation.section, citation.section.capitalize())
+    if citation.section == "job":
+        place = getattr(citation, "location", "") or citation.title.removeprefix("Job listing, ")
+        heading = f"{kind} · {place}"
+        page = collection.title_of(citation.source)
+        where = f"listed with “{page}” · " if page != citation.source else ""
+        return heading, f"{where}{citation.source}"
+    return citation.title, f"{kind} · {citation.source}"
+
+
+def sources_html(answer: Answer, turn: int, collection: Collection) -> str:
+    """One closed card per citation: title, section, file, and the passage, quote marked."""
+    if not answer.citations:
+        return ""
+    passages = {p.chunk_id: p for p in answer.passages}
+    cards = []
+    for c in answer.citations:
+        heading, details = source_label(c, collection)
+        cards.append(
+            f'<details class="sq-src" id="{cite_id(turn, c.n)}">'
+            f'<summary><span class="sq-n">{c.n}</span>'
+            f'<span class="sq-src-title">{html.escape(heading)}</span>'
+            f'<span class="sq-src-meta">{html.escape(details)}, characters '
+            f"{c.start:,}–{c.end:,}</span></summary>"
+            f'<div class="sq-passage">{passage_html(passages.get(c.chunk_id), c)}</div>'
+            "</details>"
+        )
+    return f'<div class="sq-sources"><div class="sq-sources-h">Sources</div>{"".join(cards)}</div>'
+
+
+def not_found_html(collection: Collection) -> str:
+    return (
+        '<div class="sq-answer sq-notfound">'
+        "<p><strong>Not in the documents.</strong> I could not find the answer in the "
+        "collection, so I won't guess.</p>"
+        + (f"<p>It covers:</p>{coverage_html(collection)}" if collection.articles else "")
+        + "<p>Try the words the articles would use, or one of the example questions. "
+        "“Why these sources?” below shows the closest passages found.</p></div>"
+    )
+
+
+def final_html(answer: Answer, turn: int, collection: Collection) -> str:
+    """The finished answer: text with linked markers, then its sources."""
+    if answer.abstained:
+        return not_found_html(collection)
+    numbers = [c.n for c in answer.citations]
+    return (
+        f'<div class="sq-answer">{answer_text_html(answer.answer, turn, numbers)}</div>'
+        + sources_html(answer, turn, collection)
+    )
+
+
+def streaming_html(text: str, turn: int) -> str:
+    return f'<div class="sq-answer sq-streaming">{answer_text_html(text, turn)}</div>'
+
+
+def error_message(error: BaseException) -> str:
+    """What went wrong, in words a visitor can act on; never a traceback."""
+    if isinstance(error, QuestionError):
+        return str(error).capitalize() + "."
+    if isinstance(error, ConfigError):
+        return (
+            f"This answerer is not set up: {error}. Choose the extractive answerer under Settings."
+        )
+    if isinstance(error, ModelError):
+        return (
+            f"The model server did not answer: {error}. Try again in a moment, or choose the "
+            "extractive answerer under Settings."
+        )
+    if isinstance(error, StoreError):
+        return f"The document store cannot be read: {error}."
+    if isinstance(error, SciQAError):
+        return str(error).capitalize() + "."
+    return (
+        "Something went wrong on our side while answering. The details are in the server's "
+        "log; please try again."
+    )
+
+
+def error_html(error: BaseException) -> str:
+    return f'<div class="sq-error" role="alert">{_text_html(error_message(error))}</div>'
+
+
+def question_html(question: str) -> str:
+    return f'<div class="sq-q">{_text_html(question)}</div>'
+
+
+# -- a session: its turns -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question and what was shown for it. A session's state is a list of these."""
+
+    question: str
+    html: str = ""  # the assistant message as shown ("" while waiting for the first words)
+    answer: Answer | None = None
+    error: str | None = None
+
+
+def history(turns: Sequence[Turn]) -> list[Message]:
+    """The conversation as the pipeline wants it: only turns that were answered."""
+    messages: list[Message] = []
+    for t in turns:
+        if t.answer is not None:
+            messages.append({"role": "user", "content": t.question})
+            messages.append({"role": "assistant", "content": t.answer.answer})
+    return messages
+
+
+def chat_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """The Chatbot's value: a user message and, once there is one, the reply, per turn."""
+    messages = []
+    for t in turns:
+        messages.append({"role": "user", "content": question_html(t.question)})
+        if t.html:
+            messages.append({"role": "assistant", "content": t.html})
+    return messages
+
+
+def turn_for_message(turns: Sequence[Turn], index: int) -> Turn | None:
+    """The turn a Chatbot message index belongs to (each turn is two messages)."""
+    i = index // 2
+    return turns[i] if 0 <= i < len(turns) else None
+
+
+def respond(
+    pipeline: Pipeline,
+    question: str,
+    turns: Sequence[Turn],
+    *,
+    collection: Collection,
+    llm: str | None = None,
+    k: int | None = None,
+) -> Iterator[tuple[list[Turn], str | None]]:
+    """Answer ``question`` in a session: yields (the session's turns, "why" HTML or None).
+
+    First the question alone (the page shows it at once), then the answer as it streams, then
+    the finished answer with its sources and the "why these sources?" view. Errors become a
+    message in the chat. ``turns`` is never changed: each yield is a new list.
+    """
+    question = (question or "").strip()
+    if not question:
+        return
+    before = list(turns)
+    n = len(before)
+    turn = Turn(question)
+    yield [*before, turn], None
+    text = ""
+    answer: Answer | None = None
+    try:
+        for piece in pipeline.stream(question, history=history(before), k=k, llm=llm):
+            if isinstance(piece, Answer):
+                answer = piece
+            elif piece:
+                text += piece
+                yield [*before, replace(turn, html=streaming_html(text, n))], None
+    except Exception as e:
+        if not isinstance(e, SciQAError):
+            log.exception("answering %r failed", question)
+        failed = replace(turn, html=error_html(e), error=error_message(e))
+        yield [*before, failed], why_error_html(question, failed.error or "")
+        return
+    if answer is None:  # the pipeline always ends with an Answer; be safe anyway
+        failed = replace(turn, html=error_html(ModelError("no answer came back")))
+        yield [*before, failed], None
+        return
+    done = replace(turn, html=final_html(answer, n, collection), answer=answer)
+    yield [*before, done], why_html(answer, fetch_k=pipeline.settings.fetch_k)
+
+
+# -- "why these sources?" ------------------------------------------------------------------
+
+WHY_EMPTY = (
+    '<p class="sq-why-empty">Ask a question: this shows the passages that were retrieved for '
+    "the last answer, and how they ranked.</p>"
+)
+
+
+def why_error_html(question: str, message: str) -> str:
+    return (
+        f'<p class="sq-why-empty">No passages for “{html.escape(question)}”: '
+        f"{html.escape(message)}</p>"
+    )
+
+
+def _rank(rank: int | None) -> str:
+    return str(rank) if rank is not None else "—"
+
+
+def why_html(answer: Answer, *, fetch_k: int = 20) -> str:
+    """The passages the answerer was given, with their dense and BM25 ranks and fused score."""
+    cited: dict[str, list[int]] = {}
+    for c in answer.citations:
+        cited.setdefault(c.chunk_id, []).append(c.n)
+    rows = []
+    for i, p in enumerate(answer.passages, start=1):
+        kind = KIND.get(p.section, p.section)
+        title = f"{kind} · {p.location or p.title}" if p.section == "job" else f"{p.title} ({kind})"
+        snippet = " ".join(p.text.split())
+        snippet = snippet[:180] + ("…" if len(snippet) > 180 else "")
+        used = ", ".join(f"[{n}]" for n in cited.get(p.chunk_id, [])) or "—"
+        rows.append(
+            f'<tr class="{"sq-used" if p.chunk_id in cited else ""}">'
+            f"<td>{i}</td>"
+            f'<td><div class="sq-why-title">{html.escape(title)}</div>'
+            f'<div class="sq-why-file">{html.escape(p.source)}</div>'
+            f'<div class="sq-why-snippet">{html.escape(snippet)}</div></td>'
+            f"<td>{_rank(p.dense_rank)}</td><td>{_rank(p.bm25_rank)}</td>"
+            f"<td>{p.score:.4f}</td><td>{used}</td></tr>"
+        )
+    timings = answer.timings
+    took = ""
+    if "retrieve_ms" in timings and "answer_ms" in timings:
+        took = (
+            f" Searching took {timings['retrieve_ms']:.0f} ms and answering "
+            f"{timings['answer_ms']:.0f} ms."
+        )
+    verdict = (
+        "None of them answered well enough, so the answer says the documents do not hold it."
+        if answer.abstained
+        else "The answer quotes the rows marked in the last column."
+    )
+    return (
+        f'<p class="sq-why-intro">For “{html.escape(answer.question)}” the '
+        f"{html.escape(answer.model)} answerer read these {len(answer.passages)} passages. "
+        f"Each was found by meaning (dense embeddings, top {fetch_k}) and by words (BM25, top "
+        f"{fetch_k}); the two ranks are fused as 1/(60 + dense rank) + 1/(60 + BM25 rank), and "
+        f"“—” means the passage was not in that search's top {fetch_k}. {verdict}{took}</p>"
+        '<table class="sq-why"><thead><tr><th>#</th><th>Passage</th><th>Dense rank</th>'
+        "<th>BM25 rank</th><th>Fused score</th><th>Cited as</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def openai_configured() -> bool:
+    """Is an OpenAI-compatible server configured (a key or a base URL)?"""
+    return bool(os.environ.get("OPENAI_API_KEY") or base_url())
+
+
+def answerer_choices(pipeline: Pipeline) -> list[tuple[str, str]]:
+    """(label, value) for the answerer setting: extractive always, OpenAI when configured."""
+    choices = [("Extractive: quotes the documents (offline)", "extractive")]
+    if openai_configured():
+        choices.append((f"OpenAI-compatible: {pipeline.settings.model}", "openai"))
+    return choices
+
+
+# -- feedback ------------------------------------------------------------------------------
+
+
+def feedback_path(pipeline: Pipeline) -> Path:
+    return pipeline.settings.home / "feedback.jsonl"
+
+
+def record_feedback(
+    path: Path, turn: Turn, liked: bool | str, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Append one JSON line: timestamp, rating, question, answer, citations."""
+    ratings: dict[bool | str, str] = {True: "up", False: "down", "Like": "up", "Dislike": "down"}
+    rating = ratings.get(liked, str(liked))
+    answer = turn.answer
+    entry: dict[str, Any] = {
+        "timestamp": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "rating": rating,
+        "question": turn.question,
+        "answer": answer.answer if answer else None,
+        "abstained": answer.abstained if answer else None,
+        "model": answer.model if answer else None,
+        "citations": [asdict(c) for c in answer.citations] if answer else [],
+    }
+    if turn.error:
+        entry["error"] = turn.error
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+    # One write to a file opened for appending: lines from concurrent sessions never interleave.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+    return entry
+
+
+# -- serving -------------------------------------------------------------------------------
+
+
+def parse_users(spec: str | None) -> list[tuple[str, str]]:
+    """``"alice:pw1,bob:pw2"`` -> ``[("alice", "pw1"), ("bob", "pw2")]``.
+
+    Raises ``ConfigError`` naming the malformed entry's position (never the password).
+    """
+    users = []
+    for i, item in enumerate((spec or "").split(","), start=1):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, password = item.partition(":")
+        if not sep or not name.strip() or not password:
+            raise ConfigError(
+                f"SCIQA_UI_USERS entry {i} is not user:password; write it as "
+                '"alice:secret1,bob:secret2"'
+            )
+        users.append((name.strip(), password))
+    return users
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "127.0.0.1", "::1"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
