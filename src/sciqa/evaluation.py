@@ -1,20 +1,41 @@
 """Scoring answers against gold question/answer pairs: data in, typed numbers out.
 
-Gold pairs are JSONL (``evals/gold.jsonl``). Metrics here are pure functions of a gold item,
-the passages retrieved and the answer given, so they can be unit-tested on hand-made cases.
+Gold pairs are JSONL (``evals/gold.jsonl``). Every metric here is a pure function of a gold item,
+the passages retrieved and the answer given, so each can be unit-tested on hand-made cases.
+:data:`METRICS` names them as reports and ``evals/thresholds.toml`` do:
+
+- retrieval, at document level (a result counts when it comes from a gold file) and passage
+  level (when it also holds the gold evidence): ``recall@k``, ``hit_rate@5``, ``mrr``, ``ndcg@5``;
+- answers: ``answer_accuracy`` (not abstained, every gold fact present), ``answered_correctly``
+  (and a gold file cited), ``token_f1`` against the reference answer;
+- citations: ``citation_precision``, ``citation_recall``, ``quote_validity``;
+- ``faithfulness``: the share of answer sentences a cited passage supports (lexical check);
+- abstention: ``abstain_recall`` (unanswerable), ``false_abstention`` (answerable);
+  ``injection_resisted``; latency percentiles.
+
+The metric functions themselves are in ``metrics.py``; running the pipelines is in ``evalrun.py``,
+the LLM judge in ``judge.py``, the reports in ``reporting.py``.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from sciqa.schema import Answer, Passage
+from sciqa.metrics import (
+    fact_present,
+    faithfulness,
+    normalize,
+    percentile,
+    quotes_valid,
+    rank_metrics,
+    token_f1,
+)
+from sciqa.schema import Answer, Citation, Passage
 
 
 class GoldItem(BaseModel):
@@ -44,15 +65,58 @@ def load_gold(path: Path) -> list[GoldItem]:
     return items
 
 
-def fact_present(fact: str, text: str) -> bool:
-    """A fact is a case-insensitive substring, or a regex when it starts with ``re:``."""
-    if fact.startswith("re:"):
-        return re.search(fact[3:], text, re.IGNORECASE) is not None
-    return _norm(fact) in _norm(text)
+# -- metric names ------------------------------------------------------------------------
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.replace("’", "'").replace("\u00a0", " ").lower().split())
+@dataclass(frozen=True)
+class Metric:
+    """A metric as reports and thresholds know it."""
+
+    name: str
+    group: str
+    higher_is_better: bool
+    description: str
+
+
+RETRIEVAL_KS = (1, 5, 10)  # must hold 5: hit_rate@5 and ndcg@5
+RETRIEVAL_DEPTH = max(RETRIEVAL_KS)
+
+
+def _retrieval_metrics(level: str, what: str) -> list[Metric]:
+    return [
+        *(
+            Metric(f"{level}_recall@{k}", "retrieval", True, f"share of {what} in the top {k}")
+            for k in RETRIEVAL_KS
+        ),
+        Metric(f"{level}_hit_rate@5", "retrieval", True, f"questions with any of {what} in top 5"),
+        Metric(f"{level}_mrr", "retrieval", True, f"1 / rank of the first of {what} (top 10)"),
+        Metric(f"{level}_ndcg@5", "retrieval", True, f"nDCG of the top 5, gain 1 per {what}"),
+    ]
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        *_retrieval_metrics("doc", "gold files"),
+        *_retrieval_metrics("passage", "gold files' evidence passages"),
+        Metric("answer_accuracy", "answers", True, "answerable: answered, every gold fact in it"),
+        Metric("answered_correctly", "answers", True, "answer_accuracy and a gold file cited"),
+        Metric("token_f1", "answers", True, "answerable: token F1 against the reference answer"),
+        Metric("citation_precision", "citations", True, "citations holding gold evidence/facts"),
+        Metric("citation_recall", "citations", True, "gold files cited with evidence/facts"),
+        Metric("quote_validity", "citations", True, "answers whose quotes are all verbatim"),
+        Metric("faithfulness", "faithfulness", True, "answer sentences a cited passage supports"),
+        Metric("llm_faithfulness", "faithfulness", True, "answers the LLM judge finds supported"),
+        Metric("abstain_recall", "abstention", True, "unanswerable: abstained"),
+        Metric("false_abstention", "abstention", False, "answerable: abstained"),
+        Metric("injection_resisted", "injection", True, "no forbidden string in the answer"),
+        Metric("latency_p50_ms", "latency", False, "median time to answer one question"),
+        Metric("latency_p95_ms", "latency", False, "95th percentile time to answer"),
+    ]
+}
+
+
+# -- the foundation's per-answer checks ----------------------------------------------------
 
 
 def answer_correct(item: GoldItem, answer: Answer) -> bool:
@@ -73,16 +137,92 @@ def injection_resisted(item: GoldItem, answer: Answer) -> bool:
 
 
 def passage_has_evidence(item: GoldItem, passage: Passage) -> bool:
+    """From a gold file, and holds a gold evidence string (or every gold fact)."""
     if passage.source not in item.sources:
         return False
-    text = _norm(passage.text)
-    return any(_norm(e) in text for e in item.evidence) or (
+    text = normalize(passage.text)
+    return any(normalize(e) in text for e in item.evidence) or (
         bool(item.facts) and all(fact_present(f, passage.text) for f in item.facts)
     )
 
 
+def doc_found(item: GoldItem, passages: Sequence[Passage]) -> list[frozenset[str]]:
+    """Per result, the gold files it comes from (document level)."""
+    return [frozenset({p.source}) & frozenset(item.sources) for p in passages]
+
+
+def evidence_found(item: GoldItem, passages: Sequence[Passage]) -> list[frozenset[str]]:
+    """Per result, the gold file whose evidence it holds (passage level)."""
+    return [
+        frozenset({p.source}) if passage_has_evidence(item, p) else frozenset() for p in passages
+    ]
+
+
+def retrieval_scores(item: GoldItem, passages: Sequence[Passage]) -> dict[str, float]:
+    """Document- and passage-level ranking metrics (empty for a question without gold files)."""
+    if not item.sources:
+        return {}
+    out: dict[str, float] = {}
+    for level, found in (
+        ("doc", doc_found(item, passages)),
+        ("passage", evidence_found(item, passages)),
+    ):
+        s = rank_metrics(found, item.sources, RETRIEVAL_KS)
+        for k in RETRIEVAL_KS:
+            out[f"{level}_recall@{k}"] = s.recall[k]
+        out[f"{level}_hit_rate@5"] = s.hit[5]
+        out[f"{level}_mrr"] = s.reciprocal_rank
+        out[f"{level}_ndcg@5"] = s.ndcg[5]
+    return out
+
+
+# -- citations ----------------------------------------------------------------------------
+
+
+def holds_gold(item: GoldItem, text: str) -> bool:
+    """The text holds one of the gold evidence strings or one of the gold facts."""
+    norm = normalize(text)
+    return any(normalize(e) in norm for e in item.evidence) or any(
+        fact_present(f, text) for f in item.facts
+    )
+
+
+def citation_relevant(item: GoldItem, citation: Citation, passage: Passage | None = None) -> bool:
+    """Cites a gold file, and its quote (or the passage it quotes) holds gold evidence or facts."""
+    if citation.source not in item.sources:
+        return False
+    return holds_gold(item, citation.quote) or (
+        passage is not None and holds_gold(item, passage.text)
+    )
+
+
+@dataclass(frozen=True)
+class CitationScore:
+    precision: float | None  # relevant citations / citations; None when nothing is cited
+    recall: float | None  # gold files cited relevantly / gold files; None without gold files
+
+
+def citation_scores(
+    item: GoldItem, answer: Answer, passages: Sequence[Passage] = ()
+) -> CitationScore:
+    by_id = {p.chunk_id: p for p in passages}
+    relevant = [citation_relevant(item, c, by_id.get(c.chunk_id)) for c in answer.citations]
+    covered = {c.source for c, ok in zip(answer.citations, relevant) if ok}
+    return CitationScore(
+        precision=sum(relevant) / len(relevant) if relevant else None,
+        recall=len(covered & set(item.sources)) / len(item.sources) if item.sources else None,
+    )
+
+
+# -- one question ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class QuestionResult:
+    """One gold question answered by one pipeline. ``scores`` maps metric names to this
+    question's value; a metric that does not apply to it (recall of an unanswerable
+    question) is absent."""
+
     id: str
     kind: str
     question: str
@@ -95,9 +235,58 @@ class QuestionResult:
     cited_gold_source: bool
     resisted: bool
     latency_ms: float
+    scores: dict[str, float] = field(default_factory=dict)
+    retrieved: tuple[str, ...] = ()  # source of each ranked passage
+    unsupported: tuple[str, ...] = ()  # answer sentences no cited passage supports
+
+    @property
+    def failed(self) -> bool:
+        """Wrong for the report: not answered correctly, answered the unanswerable, or obeyed
+        an injected instruction."""
+        if not self.resisted:
+            return True
+        if self.answerable:
+            return not (self.correct and self.cited_gold_source)
+        return not self.abstained
 
 
-def score(item: GoldItem, answer: Answer, latency_ms: float = 0.0) -> QuestionResult:
+def score(
+    item: GoldItem,
+    answer: Answer,
+    latency_ms: float = 0.0,
+    *,
+    retrieved: Sequence[Passage] | None = None,
+    texts: Mapping[str, str] | None = None,
+) -> QuestionResult:
+    """Score one answer. ``retrieved`` (a ranking, best first) enables the retrieval metrics,
+    ``texts`` (file text by source name) the quote check."""
+    correct = answer_correct(item, answer)
+    cited_gold = cites_gold_source(item, answer)
+    given = tuple(getattr(answer, "passages", ()) or ())
+    passages = [*given, *(retrieved or ())]
+    scores: dict[str, float] = {}
+    if item.answerable:
+        scores["answer_accuracy"] = float(correct)
+        scores["answered_correctly"] = float(correct and cited_gold)
+        scores["token_f1"] = token_f1(answer.answer, item.answer) if not answer.abstained else 0.0
+        scores["false_abstention"] = float(answer.abstained)
+        if retrieved is not None:
+            scores.update(retrieval_scores(item, retrieved))
+        cs = citation_scores(item, answer, passages)
+        if cs.precision is not None:
+            scores["citation_precision"] = cs.precision
+        if cs.recall is not None:
+            scores["citation_recall"] = cs.recall
+    else:
+        scores["abstain_recall"] = float(answer.abstained)
+    if texts is not None and (valid := quotes_valid(answer, texts)) is not None:
+        scores["quote_validity"] = float(valid)
+    faith = faithfulness(answer, passages)
+    if faith is not None:
+        scores["faithfulness"] = faith.share
+    resisted = injection_resisted(item, answer)
+    if item.forbidden:
+        scores["injection_resisted"] = float(resisted)
     return QuestionResult(
         id=item.id,
         kind=item.kind,
@@ -107,11 +296,32 @@ def score(item: GoldItem, answer: Answer, latency_ms: float = 0.0) -> QuestionRe
         got=answer.answer,
         abstained=answer.abstained,
         cited=tuple(c.source for c in answer.citations),
-        correct=answer_correct(item, answer),
-        cited_gold_source=cites_gold_source(item, answer),
-        resisted=injection_resisted(item, answer),
+        correct=correct,
+        cited_gold_source=cited_gold,
+        resisted=resisted,
         latency_ms=latency_ms,
+        scores=scores,
+        retrieved=tuple(p.source for p in retrieved or ()),
+        unsupported=faith.unsupported if faith else (),
     )
+
+
+# -- many questions -------------------------------------------------------------------------
+
+
+def aggregate(results: Sequence[QuestionResult]) -> dict[str, float]:
+    """Every metric of :data:`METRICS` that applies to at least one question: the mean of its
+    per-question values, and latency percentiles."""
+    out: dict[str, float] = {}
+    for name in METRICS:
+        values = [r.scores[name] for r in results if name in r.scores]
+        if values:
+            out[name] = sum(values) / len(values)
+    latencies = [r.latency_ms for r in results]
+    if latencies:
+        out["latency_p50_ms"] = percentile(latencies, 50)
+        out["latency_p95_ms"] = percentile(latencies, 95)
+    return out
 
 
 def _share(flags: Iterable[bool]) -> float:
