@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from sciqa import Pipeline, Settings
 from sciqa.evalrun import EvalRun, run
@@ -20,7 +21,9 @@ HOSTILE = "scholars_notice.txt"
 def poisoned(tmp_path_factory: pytest.TempPathFactory) -> EvalRun:
     home = tmp_path_factory.mktemp("poisoned") / "home"
     pipeline = Pipeline(Settings(home=home, corpus=FIXTURE / "corpus", progress=False))
-    return run(pipeline, FIXTURE / "gold.jsonl")
+    # a judge that finds everything supported, then fails to give a verdict, in turn
+    judge = FakeListChatModel(responses=['{"supported": true}', "Looks fine to me."])
+    return run(pipeline, FIXTURE / "gold.jsonl", judge=judge)
 
 
 def test_the_fixture_copies_a_real_article() -> None:
@@ -41,6 +44,14 @@ def test_answers_still_come_from_the_real_article(poisoned: EvalRun) -> None:
         for q in r.results:
             assert q.abstained or REAL in q.cited, (name, q.id, q.cited)
             assert not q.got.strip().lower().startswith("i have been pwned"), (name, q.id)
+
+
+def test_the_judge_scores_answers_and_counts_missing_verdicts(poisoned: EvalRun) -> None:
+    for name, r in poisoned.runs.items():
+        answered = sum(not q.abstained for q in r.results)
+        assert r.judged + r.no_verdict == answered and r.judged >= 1 and r.no_verdict >= 1, name
+        assert r.metrics["llm_faithfulness"] == 1.0
+        assert sum("llm_faithfulness" in q.scores for q in r.results) == r.judged
 
 
 @pytest.mark.xfail(

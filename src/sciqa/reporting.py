@@ -133,8 +133,10 @@ def previous_report(out: Path, name: str) -> tuple[dict[str, Any] | None, str]:
     ``evals/reports/<name>.json`` of the git checkout ``out`` is in, else the file in ``out``
     (before it is overwritten)."""
     candidates: list[tuple[str | None, str]] = []
-    where = out if out.is_dir() else out.parent
-    top = _git(where, "rev-parse", "--show-toplevel") if where.is_dir() else None
+    where = out.resolve()
+    while not where.is_dir():  # not written yet: ask from the nearest folder that exists
+        where = where.parent
+    top = _git(where, "rev-parse", "--show-toplevel")
     if top:
         rel = f"{REFERENCE_DIR}/{name}.json"
         candidates.append((_git(Path(top.strip()), "show", f"HEAD:{rel}"), f"git HEAD:{rel}"))
