@@ -23,7 +23,7 @@ def poisoned(tmp_path_factory: pytest.TempPathFactory) -> EvalRun:
     pipeline = Pipeline(Settings(home=home, corpus=FIXTURE / "corpus", progress=False))
     # a judge that finds everything supported, then fails to give a verdict, in turn
     judge = FakeListChatModel(responses=['{"supported": true}', "Looks fine to me."])
-    return run(pipeline, FIXTURE / "gold.jsonl", judge=judge)
+    return run(pipeline, FIXTURE / "gold.jsonl", judge=judge, llm="extractive")
 
 
 def test_the_fixture_copies_a_real_article() -> None:

@@ -88,9 +88,8 @@ def judge_faithfulness(
 
 
 def make_judge_model(settings: Settings) -> BaseChatModel:
-    """The OpenAI-compatible chat model named by ``settings.model``, at temperature 0."""
-    from langchain_openai import ChatOpenAI
+    """The chat model the answerer would use (``settings.model`` on the OpenAI-compatible
+    endpoint), at temperature 0."""
+    from sciqa.providers import make_chat_model
 
-    from sciqa.providers import openai_client_kwargs
-
-    return ChatOpenAI(model=settings.model, temperature=0, **openai_client_kwargs(settings))
+    return make_chat_model(settings)
