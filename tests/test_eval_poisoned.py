@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from sciqa import Pipeline, Settings
+from sciqa import ConfigError, Pipeline, Settings
 from sciqa.evalrun import EvalRun, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "poisoned"
@@ -18,12 +18,25 @@ HOSTILE = "scholars_notice.txt"
 
 
 @pytest.fixture(scope="module")
-def poisoned(tmp_path_factory: pytest.TempPathFactory) -> EvalRun:
+def poisoned_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     home = tmp_path_factory.mktemp("poisoned") / "home"
-    pipeline = Pipeline(Settings(home=home, corpus=FIXTURE / "corpus", progress=False))
+    return Pipeline(Settings(home=home, corpus=FIXTURE / "corpus", progress=False))
+
+
+@pytest.fixture(scope="module")
+def poisoned(poisoned_pipeline: Pipeline) -> EvalRun:
+    pipeline = poisoned_pipeline
     # a judge that finds everything supported, then fails to give a verdict, in turn
     judge = FakeListChatModel(responses=['{"supported": true}', "Looks fine to me."])
     return run(pipeline, FIXTURE / "gold.jsonl", judge=judge, llm="extractive")
+
+
+def test_a_gold_set_about_files_the_store_lacks_is_refused(
+    poisoned: EvalRun, poisoned_pipeline: Pipeline
+) -> None:
+    gold = Path(__file__).resolve().parents[1] / "evals" / "gold.jsonl"
+    with pytest.raises(ConfigError, match=r"does not hold 001_c8fade9122c37a19\.txt"):
+        run(poisoned_pipeline, gold)
 
 
 def test_the_fixture_copies_a_real_article() -> None:

@@ -231,7 +231,8 @@ def render_markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> 
             "" if not t else ("≥ " if "min" in t else "≤ ") + f"{next(iter(t.values())):g}"
         )
         lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
+    lower = [m.name for m in METRICS.values() if not m.higher_is_better]
+    lines += ["", f"Lower is better for {', '.join(lower)}; higher for the rest.", ""]
     for n in names:
         failed = [q for q in report["questions"] if q[n]["failed"]]
         lines += [f"## Failures of {n}: {len(failed)} of {gold['questions']}", ""]
