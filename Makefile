@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE_QUESTION := When did Amazon launch the Amazon Scholars program?
 
-.PHONY: run install dev test lint calibrate clean
+.PHONY: run install dev browser test lint calibrate clean
 
 # Set up the virtualenv with sciqa and its runtime dependencies.
 $(BIN)/sciqa: pyproject.toml
@@ -24,20 +24,28 @@ $(VENV)/.dev: $(BIN)/sciqa
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
 
-dev: $(VENV)/.dev
+dev: $(VENV)/.dev browser
+
+# The browser the UI tests drive: Debian's chromium (no tool downloads a browser of its own).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "make: install Debian's chromium for the browser tests" >&2; exit 1; fi; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { \
+	    $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
 # The whole test suite (what CI runs), after a lint; then `sciqa eval` (sciqa and the naive
 # baseline on evals/gold.jsonl), which fails below evals/thresholds.toml. Its store lives in
 # build/eval-home (synced first, so a changed corpus or chunker is re-indexed), reports in build/eval.
-test: $(VENV)/.dev
-	$(BIN)/ruff check src tests evals
+test: dev
+	$(BIN)/ruff check src tests evals ui
 	$(BIN)/python -m pytest
 	SCIQA_HOME=build/eval-home SCIQA_PROGRESS=false $(BIN)/sciqa ingest
 	SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --out build/eval
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests evals
-	$(BIN)/ruff format --check src tests evals
+	$(BIN)/ruff check src tests evals ui
+	$(BIN)/ruff format --check src tests evals ui
 	$(BIN)/mypy
 
 # Refit the extractive answerer on evals/gold.jsonl (writes src/sciqa/extractive.json).

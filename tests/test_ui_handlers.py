@@ -383,6 +383,8 @@ def test_launch_binds_loopback_warns_beyond_it_and_never_prints_passwords(
 
     launched: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.append(kw))
+    primed: list[Pipeline] = []
+    monkeypatch.setattr(h, "prime_answerer", lambda pipeline, **kw: primed.append(pipeline))
     settings = Settings(home=home_copy, progress=False)
     app.launch(settings=settings)
     assert launched[-1]["server_name"] == "127.0.0.1" and launched[-1]["auth"] is None
@@ -397,6 +399,7 @@ def test_launch_binds_loopback_warns_beyond_it_and_never_prints_passwords(
     err = capsys.readouterr().err
     assert launched[-1]["auth"] == [("alice", "hunter2")]
     assert "hunter2" not in err and "no login" not in err
+    assert len(primed) == 3  # each server primes its answerer in the background
 
 
 def test_sciqa_never_imports_the_ui() -> None:
@@ -424,3 +427,12 @@ def test_a_hostile_corpus_is_quoted_as_text(tmp_path: Path) -> None:
     for out in (turns[0].html, why or "", h.intro_html(collection, bundled=False)):
         assert "<script" not in out and "<img" not in out and "<b>" not in out
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in turns[0].html
+
+
+def test_priming_reads_every_sentence_once(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    small = Pipeline(Settings(home=tmp_path / "home", corpus=corpus, progress=False))
+    small.ensure_ready()
+    assert h.prime_answerer(small, batch=1) == 6  # three sentences in each file
+    assert h.prime_answerer(small, batch=1, max_sentences=2) < 6
+    assert not small.ask(EVIL_QUESTION).abstained

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -94,7 +96,9 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
         )
         question = gr.Textbox(
             show_label=False,
-            placeholder="Ask about the articles or their job listings, then press Enter",
+            placeholder="Ask about the articles or their job listings, then press Enter"
+            if bundled
+            else "Ask about the documents, then press Enter",
             submit_btn="Ask",
             max_lines=6,
             autofocus=True,
@@ -141,7 +145,14 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
 
     outputs = [chat, turns, why, question]
     with demo:
-        question.submit(ask, [question, turns, llm, k], outputs, show_progress="hidden")
+        # A question sent while the last answer is finishing waits its turn, never dropped.
+        question.submit(
+            ask,
+            [question, turns, llm, k],
+            outputs,
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
         chat.example_select(ask_example, [turns, llm, k], outputs, show_progress="hidden")
         chat.like(feedback, [turns], None, show_progress="hidden")
         chat.clear(clear, None, outputs, show_progress="hidden")
@@ -155,6 +166,25 @@ def warm_up(pipeline: Pipeline) -> None:
     pipeline.ask("What does this collection cover?")
 
 
+def start_priming(pipeline: Pipeline, stop: threading.Event) -> threading.Thread:
+    """In the background, let the answerer read every sentence once (see prime_answerer)."""
+
+    def prime() -> None:
+        started = time.perf_counter()
+        try:
+            n = h.prime_answerer(pipeline, stop=stop.is_set)
+        except Exception as e:  # only a speed-up: the page works without it
+            print(f"sciqa: warning: could not prime the answerer: {e}", file=sys.stderr)
+            return
+        took = time.perf_counter() - started
+        if not stop.is_set():
+            print(f"sciqa: answerer primed: {n} sentences in {took:.1f}s", file=sys.stderr)
+
+    thread = threading.Thread(target=prime, name="sciqa-prime", daemon=True)
+    thread.start()
+    return thread
+
+
 def launch(host: str = "127.0.0.1", port: int = 7860, *, settings: Settings | None = None) -> None:
     """Serve the page until interrupted. Login from ``SCIQA_UI_USERS`` when it is set."""
     users = h.parse_users(os.environ.get("SCIQA_UI_USERS"))
@@ -166,14 +196,26 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, settings: Settings | No
             file=sys.stderr,
         )
     pipeline = Pipeline(settings or Settings())
+    stop = threading.Event()
     try:
         warm_up(pipeline)
     except SciQAError as e:
         print(f"sciqa: warning: {e}. The page will say so to each visitor.", file=sys.stderr)
+        stop.set()  # nothing to prime
     demo = build(pipeline)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     if users:
         print(f"sciqa: login required ({len(users)} users from SCIQA_UI_USERS)", file=sys.stderr)
+    priming = start_priming(pipeline, stop)
+    try:
+        _serve(demo, host, port, users)
+    finally:
+        stop.set()
+        priming.join(timeout=10)
+
+
+def _serve(demo: gr.Blocks, host: str, port: int, users: list[tuple[str, str]]) -> None:
+    """Blocks until the server is stopped (Ctrl-C)."""
     demo.launch(
         server_name=host,
         server_port=port,

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -441,6 +441,40 @@ def answerer_choices(pipeline: Pipeline) -> list[tuple[str, str]]:
     if openai_configured():
         choices.append((f"OpenAI-compatible: {pipeline.settings.model}", "openai"))
     return choices
+
+
+# -- warming up ----------------------------------------------------------------------------
+
+
+def prime_answerer(
+    pipeline: Pipeline,
+    *,
+    batch: int = 8,
+    max_sentences: int = 20_000,
+    stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Have the extractive answerer embed every sentence of the collection once, in small
+    batches, so that no visitor waits for it; returns how many sentences it saw.
+
+    The answerer caches sentence vectors; scoring a question's passages is what costs time the
+    first time they come up. Small batches keep a visitor's question from waiting long behind
+    this (the answerer embeds one batch at a time).
+    """
+    answerer = pipeline.answerer_for("extractive")
+    candidates = getattr(answerer, "candidates", None)
+    if candidates is None:
+        return 0
+    ids = pipeline.store.collection.get(include=[])["ids"]
+    seen = 0
+    for b in range(0, len(ids), batch):
+        if stop():
+            break
+        passages = list(pipeline.store.passages(ids[b : b + batch]).values())
+        found, _ = candidates("warm up", passages)
+        seen += len(found)
+        if seen >= max_sentences:
+            break
+    return seen
 
 
 # -- feedback ------------------------------------------------------------------------------

@@ -17,4 +17,15 @@
     },
     true,
   );
+
+  // On a phone the settings panel would cover the whole page: start with it closed there.
+  if (window.matchMedia("(max-width: 768px)").matches) {
+    let tries = 0;
+    const close = () => {
+      const toggle = document.querySelector("#sq-sidebar.open > .toggle-button");
+      if (toggle) toggle.click();
+      else if (tries++ < 50) setTimeout(close, 50);
+    };
+    close();
+  }
 }

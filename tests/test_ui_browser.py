@@ -1,0 +1,385 @@
+"""The real page in headless Chromium, used as a visitor would.
+
+Two servers start once for the module with ``sciqa ui`` (the bundled corpus, and a hostile one).
+Their Python is wrapped so that any network connection beyond loopback is refused and logged;
+the browser records every request it makes. Each step saves a screenshot to
+``test-artifacts/ui/``. Needs Debian's ``chromium``: skipped without it, failed without it in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ROOT
+from .test_ui_handlers import EVIL_QUESTION, FOLLOW_UP, NOT_THERE, SCHOLARS, write_corpus
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "ui"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+if not CHROMIUM.exists():
+    reason = "Debian's chromium is not installed (make dev installs it: apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs the browser tests: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+# Runs `sciqa ui ...` with every non-loopback connection refused and logged.
+GUARD = r"""
+import socket, sys
+LOCAL = {"127.0.0.1", "::1", "localhost", "0.0.0.0", "::"}
+_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
+def _blocked(what):
+    print(f"sciqa-test: BLOCKED {what}", file=sys.stderr, flush=True)
+    return OSError(f"network blocked by the test: {what}")
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOCAL:
+        raise _blocked(f"connect to {address!r}")
+    return _connect(self, address)
+def getaddrinfo(host, *args, **kwargs):
+    if host is not None and str(host) not in LOCAL:
+        raise _blocked(f"lookup of {host!r}")
+    return _getaddrinfo(host, *args, **kwargs)
+socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
+from sciqa.cli import main
+sys.argv[0] = "sciqa"
+main()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, home: Path, log: Path, **env: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.home, self.log = home, log
+        clean = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SCIQA_", "OPENAI_", "GRADIO_")) and k != "HTTP_PROXY"
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", GUARD, "ui", "--port", str(self.port)],
+            env={**clean, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false", **env},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"sciqa ui exited:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError(f"sciqa ui did not start in {timeout}s:\n{self.output()}")
+
+    def wait_for_log(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            assert time.monotonic() < deadline, f"no {text!r} in {timeout}s:\n{self.output()}"
+            time.sleep(0.5)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def servers(
+    built_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Server]]:
+    tmp = tmp_path_factory.mktemp("ui")
+    home = tmp / "home"
+    shutil.copytree(built_home, home)
+    closed = _free_port()  # nothing listens here: the OpenAI-compatible server is "down"
+    main = Server(home, tmp / "main.log", OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1")
+    evil = Server(
+        tmp / "evil-home",
+        tmp / "evil.log",
+        SCIQA_CORPUS=str(write_corpus(tmp / "evil-corpus")),
+    )
+    try:
+        main.wait()
+        evil.wait()
+        yield {"main": main, "evil": evil}
+    finally:
+        main.stop()
+        evil.stop()
+    for server in (main, evil):
+        assert "BLOCKED" not in server.output(), server.output()
+        assert "Traceback" not in server.output(), server.output()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Visitor:
+    """One browser tab on the page, recording what it asked the network for."""
+
+    def __init__(self, browser: Browser, server: Server, **context: Any) -> None:
+        self.server = server
+        context.setdefault("viewport", {"width": 1280, "height": 900})
+        self.context = browser.new_context(**context)
+        self.page: Page = self.context.new_page()
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(server.url)
+        self.box = self.page.locator("#sq-question textarea")
+        expect(self.box).to_be_visible(timeout=30_000)
+
+    def shot(self, name: str, **kw: Any) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), **kw)
+
+    def answers(self) -> Any:
+        return self.page.locator("#sq-chat .sq-answer, #sq-chat .sq-error")
+
+    def ask(self, question: str) -> Any:
+        """Type, press Enter, wait for the finished reply; returns its message element."""
+        before = self.answers().count()
+        self.box.fill(question)
+        self.box.press("Enter")
+        last = self.answers().nth(before)
+        expect(last).to_be_visible(timeout=30_000)
+        expect(last).not_to_have_class("sq-answer sq-streaming", timeout=30_000)
+        self.page.wait_for_timeout(150)  # let the last update paint
+        return last
+
+    def close(self) -> list[str]:
+        self.context.close()
+        host = f"127.0.0.1:{self.server.port}"
+        return [u for u in self.requests if u.split("/")[2] != host and not u.startswith("data:")]
+
+
+def test_a_visitor_asks_reads_a_source_follows_up_and_rates(
+    browser: Browser, servers: dict[str, Server]
+) -> None:
+    me = Visitor(browser, servers["main"])
+    page = me.page
+    expect(page.locator("#sq-intro h1")).to_have_text("Ask the Amazon Science articles")
+    expect(page.locator("#sq-chat").get_by_text("Who wrote The Ethical Algorithm?")).to_be_visible()
+    me.shot("01-start")
+
+    # 1. A question: the answer streams in with its marker, then its sources.
+    reply = me.ask(SCHOLARS)
+    expect(reply).to_contain_text("2019")
+    marker = reply.locator("a.sq-cite").first
+    expect(marker).to_have_text("[1]")
+    card = page.locator("#sq-t0-c1")
+    expect(card).to_be_visible()
+    expect(card).not_to_have_attribute("open", "")
+    expect(card.locator(".sq-src-meta")).to_contain_text("000_daec2444bc2564f3.txt")
+    expect(card.locator(".sq-src-meta")).to_contain_text("Article")
+    me.shot("02-answer")
+
+    # 2. The marker opens its passage, the quote highlighted inside it.
+    marker.click()
+    expect(card).to_have_attribute("open", "")
+    quote = card.locator("mark.sq-quote")
+    expect(quote).to_be_visible()
+    expect(quote).to_contain_text("we launched the Scholars program in 2019")
+    expect(card.locator(".sq-passage")).to_contain_text("University Hubs")  # the context
+    me.shot("03-source-opened")
+    # a source heading opens (and closes) its passage too
+    second = page.locator("#sq-t0-c2")
+    second.locator("summary").click()
+    expect(second).to_have_attribute("open", "")
+    second.locator("summary").click()
+
+    # 3. A follow-up that only makes sense after the first question.
+    follow = me.ask(FOLLOW_UP)
+    expect(follow).to_contain_text("24 cities")
+    expect(page.locator("#sq-t1-c1")).to_be_visible()
+    me.shot("04-follow-up")
+
+    # 4. Why these sources? The passages behind the last answer, with their ranks.
+    page.get_by_text("Why these sources?").click()
+    why = page.locator("#sq-why table.sq-why")
+    expect(why).to_be_visible()
+    expect(why.locator("thead")).to_contain_text("Dense rank")
+    expect(why.locator("thead")).to_contain_text("BM25 rank")
+    expect(why.locator("tbody tr")).to_have_count(5)
+    expect(why.locator("tr.sq-used").first).to_contain_text("[1]")
+    why.scroll_into_view_if_needed()
+    me.shot("05-why-these-sources")
+
+    # 5. A thumb up on the first answer lands in the feedback file.
+    page.locator("#sq-chat button[aria-label='Like']").first.click()
+    expect(page.get_by_text("your feedback was saved")).to_be_visible(timeout=10_000)
+    me.shot("06-feedback")
+    feedback = servers["main"].home / "feedback.jsonl"
+    lines = [json.loads(x) for x in feedback.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1]["rating"] == "up" and lines[-1]["question"] == SCHOLARS
+    assert "2019" in lines[-1]["answer"] and lines[-1]["citations"][0]["n"] == 1
+    assert lines[-1]["timestamp"].startswith("20")
+
+    # 6. Something the documents do not hold.
+    nothing = me.ask(NOT_THERE)
+    expect(nothing).to_have_class("sq-answer sq-notfound")
+    expect(nothing).to_contain_text("Not in the documents")
+    expect(nothing).to_contain_text("The science of operations planning under uncertainty")
+    me.shot("07-not-in-the-documents")
+
+    assert me.close() == []
+
+
+def test_errors_are_messages_in_the_page(browser: Browser, servers: dict[str, Server]) -> None:
+    me = Visitor(browser, servers["main"])
+    page = me.page
+    # The OpenAI-compatible answerer is configured, but its server is down.
+    page.locator("#sq-llm").get_by_text("OpenAI-compatible").click()
+    failed = me.ask("Who wrote The Ethical Algorithm?")
+    expect(failed).to_have_class("sq-error")
+    expect(failed).to_contain_text("extractive answerer under Settings")
+    assert "Traceback" not in page.content()
+    me.shot("08-error-model-server-down")
+    page.locator("#sq-llm").get_by_text("Extractive").click()
+    expect(me.ask("Who wrote The Ethical Algorithm?")).to_contain_text("Kearns")
+    assert me.close() == []
+
+
+def test_an_example_question_is_answered_on_click(
+    browser: Browser, servers: dict[str, Server]
+) -> None:
+    me = Visitor(browser, servers["main"], viewport={"width": 420, "height": 860})
+    me.page.get_by_text("Who wrote The Ethical Algorithm?").click()
+    reply = me.answers().first
+    expect(reply).to_contain_text("Kearns", timeout=30_000)
+    expect(me.page.locator("#sq-t0-c1")).to_be_visible()
+    me.shot("09-phone-example")
+    assert me.close() == []
+
+
+def test_two_visitors_do_not_see_each_other(browser: Browser, servers: dict[str, Server]) -> None:
+    alice = Visitor(browser, servers["main"])
+    bob = Visitor(browser, servers["main"])
+    alice.ask(SCHOLARS)
+    bob.ask("Who wrote The Ethical Algorithm?")
+    expect(alice.page.locator("#sq-chat")).not_to_contain_text("Ethical Algorithm")
+    expect(bob.page.locator("#sq-chat")).not_to_contain_text("Scholars program in 2019")
+    # Bob's follow-up is read against Bob's conversation, not Alice's.
+    assert "24 cities" not in bob.ask(FOLLOW_UP).inner_text()
+    assert alice.close() == [] and bob.close() == []
+
+
+def test_hostile_document_text_shows_as_text(browser: Browser, servers: dict[str, Server]) -> None:
+    me = Visitor(browser, servers["evil"])
+    reply = me.ask(EVIL_QUESTION)
+    expect(reply).to_contain_text('<img src=x onerror="window.__pwned=1">')
+    expect(reply).to_contain_text("<b>32 metre</b>")
+    card = me.page.locator("#sq-t0-c1")
+    expect(card.locator(".sq-src-title")).to_contain_text("<script>window.__pwned=1</script>")
+    card.locator("summary").click()
+    me.page.get_by_text("Why these sources?").click()
+    expect(me.page.locator("#sq-why")).to_contain_text("<script>window.__pwned=1</script>")
+    me.page.wait_for_timeout(300)
+    assert me.page.evaluate("typeof window.__pwned") == "undefined"
+    assert me.page.locator("#sq-chat img, #sq-chat script, #sq-why script").count() == 0
+    me.shot("10-hostile-text-escaped", full_page=True)
+    assert me.close() == []
+
+
+# Not the examples and not asked above: every one is new to the answerer's caches.
+TIMED = [
+    "What is the University Hubs program?",
+    "How many university-led teams has the Fairness in AI program funded?",
+    "Which university do Michael Kearns and Aaron Roth teach at?",
+    "What is differential privacy?",
+    "How does Amazon electrify its delivery fleet?",
+    "What is time series forecasting used for at Amazon?",
+    "Which conference takes place this week?",
+    "What does the Amazon Business Science team own?",
+    "What is the Columbia-Amazon SURE Intern Fellowship?",
+    "What do Amazon Visiting Academics do?",
+]
+
+# Resolves with the time from the Enter key to the frame that first shows the reply's text.
+MEASURE = """() => {
+  const chat = document.querySelector('#sq-chat');
+  const before = chat.querySelectorAll('.sq-answer, .sq-error').length;
+  window.__sqFirst = null;
+  let t0 = null;
+  document.querySelector('#sq-question textarea').addEventListener(
+    'keydown', (e) => { if (e.key === 'Enter') t0 = performance.now(); },
+    { capture: true, once: true });
+  const observer = new MutationObserver(() => {
+    const replies = chat.querySelectorAll('.sq-answer, .sq-error');
+    if (t0 === null || replies.length <= before) return;
+    if (!replies[replies.length - 1].textContent.trim()) return;
+    observer.disconnect();
+    requestAnimationFrame(() => { window.__sqFirst = performance.now() - t0; });
+  });
+  observer.observe(chat, { childList: true, subtree: true, characterData: true });
+}"""
+
+
+def test_first_words_appear_within_a_second(browser: Browser, servers: dict[str, Server]) -> None:
+    # Measured on a warm server: started, and done reading the collection (in the background).
+    servers["main"].wait_for_log("sciqa: answerer primed", timeout=240)
+    me = Visitor(browser, servers["main"])
+    page = me.page
+    times = []
+    for question in TIMED:
+        if me.answers().count():  # a fresh chat each time, so no question is a follow-up
+            page.locator("#sq-new").click()
+            expect(me.answers()).to_have_count(0)  # (the same update empties the textbox)
+        me.box.fill(question)
+        page.evaluate(MEASURE)
+        me.box.press("Enter")
+        try:
+            page.wait_for_function("window.__sqFirst !== null", timeout=30_000)
+        except Exception:
+            me.shot("debug-timing")
+            raise AssertionError(f"no reply text for {question!r} after {times}") from None
+        times.append(round(page.evaluate("window.__sqFirst")))
+        expect(me.answers().first).not_to_have_class("sq-answer sq-streaming", timeout=30_000)
+    median = statistics.median(times)
+    (ARTIFACTS / "first-text-ms.json").write_text(
+        json.dumps({"median_ms": median, "ms": times, "questions": TIMED}, indent=2) + "\n"
+    )
+    print(f"time to first visible text, ms: median {median}, all {times}")
+    assert median < 1000, times
+    assert me.close() == []
