@@ -22,7 +22,7 @@ import gradio as gr  # sciqa_ui/__init__.py has turned its telemetry off by now
 from sciqa import Pipeline, SciQAError, Settings
 from sciqa_ui import handlers as h
 
-CONCURRENCY = 4  # answers computed at once; more visitors wait in the queue
+CONCURRENCY = 4  # answers computed at once (typed or example questions); the rest queue
 QUEUE_SIZE = 64  # beyond this, a visitor is told the queue is full
 
 
@@ -152,8 +152,11 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             outputs,
             show_progress="hidden",
             trigger_mode="always_last",
+            concurrency_id="answer",
         )
-        chat.example_select(ask_example, [turns, llm, k], outputs, show_progress="hidden")
+        chat.example_select(
+            ask_example, [turns, llm, k], outputs, show_progress="hidden", concurrency_id="answer"
+        )
         chat.like(feedback, [turns], None, show_progress="hidden")
         chat.clear(clear, None, outputs, show_progress="hidden")
         new_chat.click(clear, None, outputs, show_progress="hidden")
