@@ -436,3 +436,24 @@ def test_priming_reads_every_sentence_once(tmp_path: Path) -> None:
     assert h.prime_answerer(small, batch=1) == 6  # three sentences in each file
     assert h.prime_answerer(small, batch=1, max_sentences=2) < 6
     assert not small.ask(EVIL_QUESTION).abstained
+
+
+def test_an_empty_collection_is_a_message_not_a_crash(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    broken = Pipeline(Settings(home=tmp_path / "home", corpus=empty, progress=False))
+    turns, why = run(broken, "Anything in there?")[-1]
+    assert "There are no documents to answer from yet" in (turns[0].error or "")
+    assert 'class="sq-error"' in turns[0].html
+    assert "Traceback" not in turns[0].html and why is not None
+
+
+def test_the_number_of_passages_setting_is_used(pipeline: Pipeline) -> None:
+    _, why = run(pipeline, SCHOLARS, k=3)[-1]
+    assert why is not None and why.count("<tr class=") == 3
+
+
+def test_cli_ui_refuses_a_malformed_login_list_in_one_line(tmp_path: Path) -> None:
+    done = run_cli("ui", home=tmp_path, env={"SCIQA_UI_USERS": "alice:pw1,bobsecret"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "SCIQA_UI_USERS entry 2" in done.stderr and "bobsecret" not in done.stderr

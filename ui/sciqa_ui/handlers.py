@@ -24,6 +24,7 @@ from sciqa import (
     Answer,
     Citation,
     ConfigError,
+    IngestError,
     Message,
     ModelError,
     Passage,
@@ -263,6 +264,8 @@ def error_message(error: BaseException) -> str:
         )
     if isinstance(error, StoreError):
         return f"The document store cannot be read: {error}."
+    if isinstance(error, IngestError):
+        return f"There are no documents to answer from yet: {error}"
     if isinstance(error, SciQAError):
         return str(error).capitalize() + "."
     return (
