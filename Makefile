@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE_QUESTION := When did Amazon launch the Amazon Scholars program?
 
-.PHONY: run install dev browser test lint calibrate clean
+.PHONY: run install dev browser test lint calibrate cassettes clean
 
 # Set up the virtualenv with sciqa and its runtime dependencies.
 $(BIN)/sciqa: pyproject.toml
@@ -51,6 +51,11 @@ lint: $(VENV)/.dev
 # Refit the extractive answerer on evals/gold.jsonl (writes src/sciqa/extractive.json).
 calibrate: $(BIN)/sciqa
 	$(BIN)/python evals/calibrate.py
+
+# Re-record tests/cassettes against a real llama.cpp server with gemma3-270m (the server is
+# built once into .venv-llama, about 6 minutes; it is never part of sciqa's install).
+cassettes: $(VENV)/.dev
+	scripts/record-cassettes.sh
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .mypy_cache

@@ -72,6 +72,14 @@ def test_markers_renumber_by_first_use_and_drop_invented_ones() -> None:
     assert markers.order == {2: 1, 1: 2} and markers.dropped == [7]
 
 
+def test_echoed_passage_delimiters_become_markers_or_vanish() -> None:
+    """Small models copy the prompt's delimiters; they must never reach the reader as markup."""
+    text, markers = rewrite('<passage n="2" source="a.txt">\nGrants exist.\n</passage>', 2)
+    assert text == "[1]\nGrants exist." and markers.order == {2: 1}
+    shown = list(iter_rewritten(iter(["<pass", 'age n="9">Hi', "</passage>"]), Markers(2)))
+    assert "".join(shown) == "Hi"
+
+
 def test_markers_split_across_streamed_pieces_are_held_until_complete() -> None:
     markers = Markers(passages=3)
     shown = list(iter_rewritten(iter(["In 2019 [", "3", "] and [", "9] too [1"]), markers))
@@ -183,8 +191,10 @@ def test_condense_rewrites_follow_ups_and_survives_a_bad_model() -> None:
     answerer = LLMAnswerer(good, model="fake")
     assert answerer.condense("What does it study?", history).startswith("What does the AWS")
     assert answerer.condense("What does it study?", []) == "What does it study?"
-    silent = LLMAnswerer(FakeListChatModel(responses=[" \n"]), model="fake")
-    assert "Quantum" in silent.condense("What does it study?", history)  # heuristic fallback
+    for junk in (" \n", "user: Where is the AWS Center?\nassistant: At Caltech"):
+        parrot = LLMAnswerer(FakeListChatModel(responses=[junk]), model="fake")
+        condensed = parrot.condense("What does it study?", history)  # the heuristic instead
+        assert condensed == "Where is the AWS Center for Quantum Computing? What does it study?"
 
 
 def test_pipeline_with_an_llm_answerer_over_the_real_store(built_home) -> None:

@@ -16,15 +16,18 @@ from dataclasses import dataclass, field
 from sciqa.lexical import terms
 from sciqa.schema import Citation, Passage
 
-# [1]  [1, 2]  [1][2]  [Passage 3]  [p3]  and fullwidth 【1】, as models write them.
+# [1]  [1, 2]  [1][2]  [Passage 3]  [p3]  and fullwidth 【1】, as models write them; and the
+# prompt's own delimiters echoed back by small models: <passage n="3" ...> cites passage 3,
+# </passage> is dropped.
 MARKER = re.compile(
     r"[\[【]\s*(?:passages?\s*|p\.?\s*)?(\d{1,3}(?:\s*[,;]\s*(?:passages?\s*|p\.?\s*)?\d{1,3})*)"
-    r"\s*[\]】]",
+    r"\s*[\]】]|<passage\b[^>]*?\bn=\W?(\d{1,3})[^>]*>|</?passage\b[^>]*>",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+")
-_OPENERS = "[【"
-_LONGEST_MARKER = 40  # an unclosed "[" longer than this is text, not a marker
+_OPENERS = "[【<"
+_CLOSERS = "]】>"
+_LONGEST_MARKER = 160  # an unclosed "[" or "<" longer than this is text, not a marker
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # A supported sentence shares at least this share of its content terms with its quote.
 SUPPORT = 0.5
@@ -47,7 +50,7 @@ class Markers:
         text = self._pending + piece
         cut = max(text.rfind(c) for c in _OPENERS)
         tail = text[cut:] if cut >= 0 else ""
-        if tail and "]" not in tail and "】" not in tail and len(tail) <= _LONGEST_MARKER:
+        if tail and not any(c in tail for c in _CLOSERS) and len(tail) <= _LONGEST_MARKER:
             self._pending = tail  # perhaps the start of a marker: wait for the rest
             return self._rewrite(text[:cut])
         self._pending = ""
@@ -61,8 +64,9 @@ class Markers:
         return MARKER.sub(self._replace, text)
 
     def _replace(self, match: re.Match[str]) -> str:
-        out = []
-        for number in (int(n) for n in _NUMBER.findall(match.group(1))):
+        out: list[str] = []
+        numbers = match.group(1) or match.group(2) or ""
+        for number in (int(n) for n in _NUMBER.findall(numbers)):
             if not 1 <= number <= self.passages:
                 self.dropped.append(number)
                 continue

@@ -37,6 +37,8 @@ _NOT_FOUND = re.compile(
     re.IGNORECASE,
 )
 _HISTORY_TURNS = 6  # turns of the chat the condensing prompt sees
+# A condensing reply that copies the prompt back instead of answering it.
+_ECHO = re.compile(r"(?:user|assistant|conversation|follow-up question)\s*:", re.IGNORECASE)
 
 
 def format_passages(passages: Sequence[Passage]) -> list[str]:
@@ -142,7 +144,7 @@ class LLMAnswerer:
             raise self._error(e) from e
         lines = [line.strip() for line in str(reply.content).splitlines() if line.strip()]
         rewritten = lines[0].removeprefix("Standalone question:").strip() if lines else ""
-        if not rewritten or len(rewritten) > 4 * len(question) + 200:
+        if not rewritten or len(rewritten) > 4 * len(question) + 200 or _ECHO.match(rewritten):
             return standalone_question(question, history)  # a model that would not play along
         return rewritten
 
@@ -229,9 +231,7 @@ class LLMAnswerer:
                 "model loaded? (SCIQA_LLM_TIMEOUT sets the wait)"
             )
         if isinstance(e, openai.APIConnectionError):
-            return ModelError(
-                f"cannot reach {where}: is it running? (check OPENAI_BASE_URL) [{e.__cause__ or e}]"
-            )
+            return ModelError(f"cannot reach {where}: is it running? (check OPENAI_BASE_URL)")
         if isinstance(e, openai.APIStatusError):
             return ModelError(f"{where} failed with HTTP {e.status_code}: {_short(e.message)}")
         if isinstance(e, openai.APIError | ValueError):

@@ -46,10 +46,14 @@ def base_url(explicit: str | None = None) -> str | None:
 
 def openai_client_kwargs(settings: Settings, *, url: str | None = None) -> dict[str, Any]:
     """Keyword arguments shared by LangChain's OpenAI chat and embedding classes."""
+    import openai
+
     url = base_url(url)
+    wait = settings.llm_timeout
     kwargs: dict[str, Any] = {
         "api_key": get_key(),
-        "timeout": settings.llm_timeout,
+        # A server that is down or unroutable fails fast; a busy one gets the full wait.
+        "timeout": openai.Timeout(wait, connect=min(wait, 5.0)),
         "max_retries": settings.llm_retries,
     }
     if url:
@@ -70,11 +74,13 @@ def is_configured() -> bool:
 def _openai_chat(settings: Settings) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
+    kwargs = openai_client_kwargs(settings)
+    if kwargs.get("base_url"):
+        # ChatOpenAI sends OpenAI's newer max_completion_tokens, which llama.cpp's server
+        # (and other older OpenAI-compatible servers) ignore; send the classic name as well.
+        kwargs["extra_body"] = {"max_tokens": settings.answer_tokens}
     return ChatOpenAI(
-        model=settings.model,
-        temperature=0,
-        max_tokens=settings.answer_tokens,
-        **openai_client_kwargs(settings),
+        model=settings.model, temperature=0, max_tokens=settings.answer_tokens, **kwargs
     )
 
 
