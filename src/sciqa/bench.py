@@ -88,10 +88,11 @@ def run(max_chunks: int = SIZES[-1], log: Callable[[str], None] | None = None) -
         for n in (n for n in SIZES if n <= max_chunks):
             row_home = Path(tmp) / f"scale-{n}"
             say(f"scaling: building a store of {n:,} chunks")
-            _child({"job": "build", "chunks": n}, row_home)
+            built = _child({"job": "build", "chunks": n}, row_home)
             say(f"scaling: retrieval over {n:,} chunks")
             row = _child({"job": "query"}, row_home)
             row = {"chunks": n, **row, "store_mb": round(_du(row_home / "store") / 2**20, 1)}
+            row["bm25_build_s"] = built["bm25_build_s"]
             scaling.append(row)
             shutil.rmtree(row_home, ignore_errors=True)
     return {

