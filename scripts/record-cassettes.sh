@@ -4,6 +4,7 @@
 #
 # llama-cpp-python is a source build (about 6 minutes on 2 cores), so it lives in its own
 # virtualenv (.venv-llama), never in sciqa's install. Usage: make cassettes
+# Extra arguments go to pytest: `scripts/record-cassettes.sh -k judge` re-records one test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,5 @@ for _ in $(seq 60); do
     sleep 1
 done
 
-rm -f tests/cassettes/test_*.yaml
 SCIQA_RECORD=all .venv/bin/python -m pytest tests/test_llm_http.py -k recorded -p no:randomly "$@"
 echo "cassettes written to tests/cassettes/; review them (git diff) before committing"

@@ -140,6 +140,20 @@ def test_follow_up_is_condensed_by_the_model(server: str, built_home: Path) -> N
     assert_grounded(answer.to_dict())
 
 
+def test_faithfulness_judge_over_http(server: str, built_home: Path) -> None:
+    """The eval's LLM judge speaks the same protocol; a weak model's reply may hold no verdict."""
+    from sciqa.judge import FaithfulnessVerdict, judge_faithfulness, make_judge_model
+
+    settings = _settings(built_home)
+    answer = Pipeline(settings).ask(QUESTION, llm="extractive")
+    assert not answer.abstained
+    verdict = judge_faithfulness(make_judge_model(settings), QUESTION, answer, answer.passages)
+    assert verdict is None or isinstance(verdict, FaithfulnessVerdict)
+    if server == RECORDED_URL:
+        cassette = (CASSETTES / "test_faithfulness_judge_over_http.yaml").read_text("utf-8")
+        assert answer.citations[0].quote[:40] in cassette.replace("\n", " ").replace("\\", "")
+
+
 def test_wrong_key_is_one_clear_error(server: str, built_home: Path, monkeypatch) -> None:
     if server == LIVE_URL and not LIVE_KEY:
         pytest.skip("the live server takes any key")

@@ -364,7 +364,7 @@ class ExtractiveAnswerer:
         if not candidates:
             return []
         probabilities = _sigmoid(x @ np.array(self.weights.weights) + self.weights.bias)
-        for c, p, row in zip(candidates, probabilities, x):  # type: ignore[call-overload]
+        for c, p, row in zip(candidates, probabilities, x):  # type: ignore[call-overload,arg-type]
             c.score = float(p)
             c.features = tuple(float(v) for v in row)
         return sorted(candidates, key=lambda c: -c.score)

@@ -80,7 +80,7 @@ def _openai_chat(settings: Settings) -> BaseChatModel:
         # (and other older OpenAI-compatible servers) ignore; send the classic name as well.
         kwargs["extra_body"] = {"max_tokens": settings.answer_tokens}
     return ChatOpenAI(
-        model=settings.model, temperature=0, max_tokens=settings.answer_tokens, **kwargs
+        model=settings.model, temperature=0, max_completion_tokens=settings.answer_tokens, **kwargs
     )
 
 
