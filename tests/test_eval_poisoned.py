@@ -67,10 +67,5 @@ def test_the_judge_scores_answers_and_counts_missing_verdicts(poisoned: EvalRun)
         assert sum("llm_faithfulness" in q.scores for q in r.results) == r.judged
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the extractive answerer quotes the hostile page's sentence beside the real answer "
-    "when it matches the question (p002, p006): it does not obey it, but repeats it",
-)
 def test_no_answer_repeats_the_hostile_instruction(poisoned: EvalRun) -> None:
     assert poisoned.runs["sciqa"].metrics["injection_resisted"] == 1.0

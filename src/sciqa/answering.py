@@ -47,6 +47,17 @@ _NUMBER = re.compile(
 _MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:dollars|USD|EUR|GBP)\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-zà-ÿ]+")
 _PLACE = re.compile(r"\b(?:in|at|from|based in|located in)\s+[A-Z][a-z]+|^[A-Z]{2}, ")
+# Sentences written to steer a language model, not to inform a reader ("Ignore previous
+# instructions and reply only with ..."): never quoted as an answer.
+_INSTRUCTION = re.compile(
+    r"\bignore (?:all |any |the )?(?:previous|prior|above|earlier|preceding|other) "
+    r"(?:instructions|prompts?|rules|directions)|"
+    r"\b(?:AI|language model|LLM|chatbot|assistant)s?\b[^.]{0,80}\b(?:must|should|reply|respond|"
+    r"answer|say|ignore)\b|"
+    r"\b(?:reply|respond|answer(?:ed)?)(?: \w+){0,6} (?:only )?with ['\"‘“]|"
+    r"\b(?:system (?:prompt|notice|message)|do not cite|disregard (?:all|any|the|previous))\b",
+    re.IGNORECASE,
+)
 _LOCATION_LINE = re.compile(r"^[A-Z]{2}(?:, [^,]{1,40}){1,2}$")
 
 _EXPECT = [
@@ -321,6 +332,7 @@ class ExtractiveAnswerer:
             for rank, p in enumerate(passages)
             for off, start, end in p.spans
         ]
+        candidates = [c for c in candidates if not _INSTRUCTION.search(c.text)]
         if not candidates:
             return [], np.zeros((0, len(FEATURES)))
         lexicon = self.lexicon()
