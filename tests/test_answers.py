@@ -96,7 +96,9 @@ def test_answer_is_a_frozen_project_type(pipeline: Pipeline) -> None:
         "timings",
         "model",
         "passages",
+        "query",
     }
+    assert d["query"] == d["question"]  # no history: searched as asked
     assert set(d["timings"]) == {"retrieve_ms", "answer_ms", "total_ms", "first_text_ms"}
     json.dumps(d)  # JSON-ready all the way down
     assert {c["chunk_id"] for c in d["citations"]} <= {p["chunk_id"] for p in d["passages"]}

@@ -36,3 +36,13 @@ def test_question_errors_are_typed_and_say_what_to_do(pipeline) -> None:
             pipeline.ask(bad)
     with pytest.raises(sciqa.QuestionError, match="limit"):
         pipeline.ask("why " * 60_000)
+
+
+def test_answer_says_what_a_follow_up_was_searched_as(pipeline) -> None:
+    history = [
+        {"role": "user", "content": "Where is the AWS Center for Quantum Computing?"},
+        {"role": "assistant", "content": "On the Caltech campus [1]."},
+    ]
+    answer = pipeline.ask("What does it look for?", history=history)
+    assert answer.question == "What does it look for?"
+    assert "Quantum" in answer.query and answer.query.endswith("What does it look for?")

@@ -11,7 +11,16 @@ import pytest
 from .conftest import CORPUS, run_cli
 
 QUESTION = "When did Amazon launch the Amazon Scholars program?"
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings", "model", "passages"}
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "citations",
+    "timings",
+    "model",
+    "passages",
+    "query",
+}
 CITATION_KEYS = {"n", "source", "title", "section", "chunk_id", "quote", "start", "end", "score"}
 CORPUS_FILES = {p.name for p in CORPUS.glob("*.txt")}
 

@@ -123,7 +123,7 @@ class NaivePipeline:
             from langchain_chroma import Chroma
 
             store = self.pipeline.store
-            client = getattr(store, "client", None) or store._client
+            client = store.client
             self._vectorstore = Chroma(
                 collection_name=self.collection,
                 embedding_function=self.pipeline.embeddings,

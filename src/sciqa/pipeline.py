@@ -222,4 +222,10 @@ class Pipeline:
         }
         if first_ms is not None:
             timings["first_text_ms"] = first_ms
-        yield replace(answer, question=question.strip(), timings=timings, passages=tuple(passages))
+        yield replace(
+            answer,
+            question=question.strip(),
+            query=query,
+            timings=timings,
+            passages=tuple(passages),
+        )

@@ -33,6 +33,8 @@ class Answer:
     model: str = "extractive"
     # Every passage the answerer was given, best first: what "why these sources?" shows.
     passages: tuple[Passage, ...] = ()
+    # What was searched: the question, or a follow-up rewritten to stand on its own.
+    query: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; the retrieved passages go under ``"passages"``."""

@@ -176,6 +176,11 @@ class Store:
                 "`sciqa ingest --rebuild` to re-embed the documents"
             )
 
+    @property
+    def client(self) -> ClientAPI:
+        """The Chroma client (embedded or HTTP): for other collections in the same store."""
+        return self._client
+
     def is_empty(self) -> bool:
         """Whether there is nothing to query. Called on every ask, so the collection is counted
         (a full scan in Chroma: 10 ms at 100k chunks) only until it is seen filled, and again

@@ -418,8 +418,11 @@ def why_html(answer: Answer, *, fetch_k: int = 20) -> str:
         if answer.abstained
         else "The answer quotes the rows marked in the last column."
     )
+    searched = ""
+    if answer.query and answer.query != answer.question:
+        searched = f" (searched as “{html.escape(answer.query)}”)"
     return (
-        f'<p class="sq-why-intro">For “{html.escape(answer.question)}” the '
+        f'<p class="sq-why-intro">For “{html.escape(answer.question)}”{searched} the '
         f"{html.escape(answer.model)} answerer read these {len(answer.passages)} passages. "
         f"Each was found by meaning (dense embeddings, top {fetch_k}) and by words (BM25, top "
         f"{fetch_k}); the two ranks are fused as 1/(60 + dense rank) + 1/(60 + BM25 rank), and "
