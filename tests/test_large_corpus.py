@@ -158,5 +158,6 @@ def test_progress_shows_files_and_chunks(
     root = write_many(tmp_path / "notes", 40)
     report = pipeline(tmp_path / "h", progress=True).ingest([root])
     err = capsys.readouterr().err
-    assert "Ingesting files" in err and "40/40" in err
-    assert "Embedding chunks" in err and f"{report.chunks_added}" in err
+    assert report.chunks_added > 40
+    assert "Ingesting files" in err and "/40 " in err  # files done of 40 (the bars redraw
+    assert "Embedding chunks" in err and "chunk/s" in err  # at most ten times a second)
