@@ -21,7 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from sciqa import Pipeline, Settings
-from sciqa.answering import ANSWERABILITY, FEATURES, ExtractiveAnswerer, Weights
+from sciqa.answering import (
+    ANSWERABILITY,
+    FEATURES,
+    ExtractiveAnswerer,
+    Weights,
+    clean_question,
+    is_question,
+)
+from sciqa.embeddings import make_embeddings
 from sciqa.evaluation import fact_present, load_gold, score, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,10 +61,21 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("SCIQA_PROGRESS", "false")
 
-    pipeline = Pipeline(Settings())
+    settings = Settings()
+    embeddings = make_embeddings(settings)
+    unfitted = Weights(
+        (0.0,) * len(FEATURES), 0.0, (0.0,) * len(ANSWERABILITY), 0.0, 0.5
+    )  # the shipped weights may not match the features being fitted
+    probe = ExtractiveAnswerer(embeddings, lambda: pipeline.store.lexicon, weights=unfitted)
+    pipeline = Pipeline(settings, embeddings=embeddings, answerer=probe)
     pipeline.ensure_ready()
-    gold = load_gold(args.gold)
-    probe = ExtractiveAnswerer(pipeline.embeddings, lambda: pipeline.store.lexicon)
+    # The answerer drops instructions from a question and declines orders (see
+    # ExtractiveAnswerer.answer); it is fitted on what it really scores.
+    gold = [
+        i.model_copy(update={"question": clean_question(i.question)})
+        for i in load_gold(args.gold)
+        if is_question(clean_question(i.question))
+    ]
     passages, rows, labels = {}, [], []
     for item in gold:
         passages[item.id] = pipeline.retrieve(item.question)

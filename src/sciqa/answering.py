@@ -16,11 +16,12 @@ it answers :data:`NOT_FOUND` instead.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import numpy as np
@@ -33,6 +34,8 @@ from sciqa.schema import Answer, Citation, Passage
 from sciqa.store import Lexicon
 
 NOT_FOUND = "I could not find the answer to that in the documents."
+# A question most of whose words the collection never uses is not about it.
+OFF_TOPIC = 0.6
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MONTH = re.compile(
@@ -53,18 +56,39 @@ _INSTRUCTION = re.compile(
     r"\bignore (?:all |any |the )?(?:previous|prior|above|earlier|preceding|other) "
     r"(?:instructions|prompts?|rules|directions)|"
     r"\b(?:AI|language model|LLM|chatbot|assistant)s?\b[^.]{0,80}\b(?:must|should|reply|respond|"
-    r"answer|say|ignore)\b|"
+    r"answer|say|state|mention|ignore)\b|"
     r"\b(?:reply|respond|answer(?:ed)?)(?: \w+){0,6} (?:only )?with ['\"‘“]|"
     r"\b(?:system (?:prompt|notice|message)|do not cite|disregard (?:all|any|the|previous))\b",
     re.IGNORECASE,
 )
 _LOCATION_LINE = re.compile(r"^[A-Z]{2}(?:, [^,]{1,40}){1,2}$")
+# Notes smuggled into a question for a model to read: [[...]], {{...}}, <<...>>.
+_SMUGGLED = re.compile(r"\[\[.*?\]\]|\{\{.*?\}\}|<<.*?>>", re.DOTALL)
+_ASKS = re.compile(
+    r"^(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+    r"will|would|should|has|have|had|tell|list|name|describe|explain|give|according|in|on|for|"
+    r"from|at|by|with|besides|apart|other than|instead)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_question(question: str) -> str:
+    """The question without what was written to steer a model: smuggled notes, instructions."""
+    text = _SMUGGLED.sub(" ", question)
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    return " ".join(s for s in sentences if s and not _INSTRUCTION.search(s))
+
+
+def is_question(text: str) -> bool:
+    """A question or a request for information, not an order to do something else."""
+    return "?" in text or bool(_ASKS.match(text.strip()))
+
 
 _EXPECT = [
     (
         re.compile(
-            r"\b(?:salary|pay|paid|cost|costs|price|stipend|compensation|budget|how much "
-            r"money|worth)\b",
+            r"\b(?:salary|salaries|wage|wages|hourly rate|pay|paid|cost|costs|price|stipend|"
+            r"compensation|budget|how much money|worth)\b",
             re.I,
         ),
         "money",
@@ -237,6 +261,7 @@ ANSWERABILITY = (
     "best_new_entity",  # "which/who": it names something new
     "asks_count",  # the question is "how many X"
     "asks_entity",  # the question is "which/who"
+    "unknown",  # share of the question's terms the collection never uses (nor a near spelling)
 )
 
 
@@ -311,6 +336,7 @@ class ExtractiveAnswerer:
         self.min_score = self.weights.threshold if min_score is None else min_score
         self.max_sentences = max_sentences
         self._cache: dict[str, np.ndarray] = {}
+        self._vocab: tuple[object, list[str]] = (None, [])  # (the lexicon's df, its sorted terms)
         self._lock = threading.Lock()
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
@@ -381,8 +407,9 @@ class ExtractiveAnswerer:
             c.features = tuple(float(v) for v in row)
         return sorted(candidates, key=lambda c: -c.score)
 
-    @staticmethod
-    def answerability_features(ranked: list[_Candidate], best_question: str) -> tuple[float, ...]:
+    def answerability_features(
+        self, ranked: list[_Candidate], best_question: str
+    ) -> tuple[float, ...]:
         f = {name: i for i, name in enumerate(FEATURES)}
         best, top = ranked[0], ranked[:5]
         return (
@@ -397,7 +424,29 @@ class ExtractiveAnswerer:
             best.features[f["new_entity"]],
             1.0 if _HOW_MANY.search(_asking_part(best_question)) else 0.0,
             1.0 if _WHICH.search(_asking_part(best_question)) else 0.0,
+            self.unknown_share(best_question),
         )
+
+    def unknown_share(self, question: str) -> float:
+        """Share of the question's terms that no chunk holds, nor a word spelt nearly alike.
+
+        "What GPA is required?" over a collection that never says "GPA" is likely unanswerable;
+        "finacial" is a misspelling of a word it does hold.
+        """
+        lexicon = self.lexicon()
+        want = set(terms(question))
+        if not want:
+            return 0.0
+        with self._lock:
+            if self._vocab[0] is not lexicon.df:
+                self._vocab = (lexicon.df, sorted(lexicon.df))
+            vocab = self._vocab[1]
+        missing = [
+            t
+            for t in want
+            if not lexicon.df.get(t) and not difflib.get_close_matches(t, vocab, n=1, cutoff=0.8)
+        ]
+        return len(missing) / len(want)
 
     def answerability(self, question: str, ranked: list[_Candidate]) -> float:
         """Probability that the passages hold an answer at all."""
@@ -413,7 +462,17 @@ class ExtractiveAnswerer:
         return standalone_question(question, history)
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        return self.compose(question, self.score(question, passages))
+        """Quote the sentences that answer ``question``, or say the documents do not hold it.
+
+        Instructions inside the question are dropped first; what is left must ask something
+        (an extractive answerer cannot write, reveal or run anything), and about things the
+        collection talks of: when most of its words appear nowhere in it, the question is off
+        topic.
+        """
+        asked = clean_question(question)
+        if not is_question(asked) or self.unknown_share(asked) >= OFF_TOPIC:
+            return Answer(question, NOT_FOUND, True, (), model=self.model)
+        return replace(self.compose(asked, self.score(asked, passages)), question=question)
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """The answer one quoted sentence at a time (all are known at once), then the Answer."""
