@@ -23,6 +23,7 @@ from sciqa.errors import (
     QuestionError,
     SciQAError,
     StoreError,
+    StoreLockedError,
     StoreMismatchError,
 )
 from sciqa.pipeline import Pipeline
@@ -47,6 +48,7 @@ __all__ = [
     "Settings",
     "Skipped",
     "StoreError",
+    "StoreLockedError",
     "StoreMismatchError",
     "__version__",
     "ask",

@@ -42,10 +42,13 @@ def prime_tiktoken_cache(cache_dir: Path) -> None:
     target_dir = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir)))
     target = target_dir / hashlib.sha1(_CL100K_URL.encode()).hexdigest()
     if not target.exists():
-        target_dir.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        shutil.copyfile(Path(shipped.__file__).parent / "data" / "cl100k_base.tiktoken", tmp)
-        os.replace(tmp, target)
+        try:
+            target_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(shipped.__file__).parent / "data" / "cl100k_base.tiktoken", tmp)
+            os.replace(tmp, target)
+        except OSError:  # a full disk or a read-only home: sciqa's own counting does not need it
+            tmp.unlink(missing_ok=True)
 
 
 def count_tokens(text: str) -> int:

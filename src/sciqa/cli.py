@@ -6,6 +6,7 @@ Library errors become one line on stderr and exit status 1; nothing shows a trac
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sciqa.errors import SciQAError
+from sciqa.errors import SciQAError, StoreError, StoreLockedError, StoreMismatchError
 from sciqa.schema import Answer, IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +38,12 @@ def _clean_errors(func: F) -> F:
             _fail(str(e))
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except OSError as e:
+            if os.environ.get("SCIQA_DEBUG"):
+                raise
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                _fail(f"the disk is full ({e}); free some space and try again")
+            _fail(f"{e.strerror or e}: {e.filename or ''} (run with SCIQA_DEBUG=1 for details)", 2)
         except Exception as e:
             if os.environ.get("SCIQA_DEBUG"):
                 raise
@@ -158,7 +165,24 @@ def ingest(paths: tuple[str, ...], dry_run: bool, rebuild: bool, as_json: bool) 
     Example:
       sciqa ingest ./my-papers --dry-run
     """
-    pipeline = _pipeline(progress=None if sys.stderr.isatty() else False)
+    progress = None if sys.stderr.isatty() else False
+    try:
+        pipeline = _pipeline(progress=progress)
+    except StoreError as e:
+        if not rebuild or isinstance(e, StoreMismatchError | StoreLockedError):
+            raise
+        # The store cannot even be opened (a corrupt database): keep it aside, start afresh.
+        from sciqa.settings import Settings
+        from sciqa.store import set_aside
+
+        settings = Settings()
+        moved = set_aside(settings)
+        click.echo(
+            f"sciqa: the store at {settings.store_dir} cannot be opened; moved it to {moved} "
+            "(delete that once the new store answers) and rebuilding from the documents",
+            err=True,
+        )
+        pipeline = _pipeline(progress=progress)
     report = pipeline.ingest(list(paths) or None, dry_run=dry_run, rebuild=rebuild)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
@@ -353,6 +377,7 @@ def ui(host: str, port: int) -> None:
     except ImportError as e:
         _fail(f"the web page is not installed with this sciqa ({e}); reinstall sciqa")
     launch(host=host, port=port)
+
 
 def main() -> None:
     cli(prog_name="sciqa")

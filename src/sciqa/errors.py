@@ -4,8 +4,9 @@
      ├── ConfigError        a setting is missing or invalid (unknown provider, no API key)
      ├── QuestionError      the question is empty or too long
      ├── IngestError        a path to ingest is missing, or nothing readable was found
-     ├── StoreError         the vector store cannot be used as it is
-     │    └── StoreMismatchError   built with another embedding model
+     ├── StoreError         the vector store cannot be used as it is (corrupt, disk full)
+     │    ├── StoreMismatchError   built with another embedding model
+     │    └── StoreLockedError     another process is writing to it
      └── ModelError         a model server failed or could not be reached
 
 The CLI turns any of these into one line on stderr and a non-zero exit; the UI shows the
@@ -37,6 +38,10 @@ class StoreError(SciQAError):
 
 class StoreMismatchError(StoreError):
     """The store was built with settings that the current ones cannot query."""
+
+
+class StoreLockedError(StoreError):
+    """Another process (an ingest, a database browser) holds the store's lock."""
 
 
 class ModelError(SciQAError):

@@ -2,13 +2,16 @@
 
 Each file is identified by its source name and content hash. Unchanged files are skipped, a
 changed file's chunks are replaced, a removed file's chunks are deleted. Chunks are embedded and
-written in batches that span files (one model call, one delete, one upsert per batch); the
-manifest is updated after each batch with the files it finished, so an interrupted ingest resumes
-where it stopped.
+written in batches that span files (one model call, one upsert per batch); the manifest is
+updated after each batch with the files it finished, so an interrupted ingest resumes where it
+stopped. A changed file's old chunks are deleted only once its new ones are all stored, so the
+store keeps answering from the old version if the run is killed or the disk fills. A file ingested
+before that cannot be read now (an I/O error, a file being rewritten) keeps its chunks.
 """
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 from sciqa.chunking import TOKENIZER, Chunk, chunk_documents
 from sciqa.documents import SourceFile, discover, parse, read_file
 from sciqa.embeddings import embed_array
-from sciqa.errors import IngestError
+from sciqa.errors import IngestError, SciQAError, StoreError
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
 from sciqa.store import Manifest, Store, index_text
@@ -36,8 +39,14 @@ def chunking_config(settings: Settings) -> dict[str, object]:
     }
 
 
-def read_all(roots: Sequence[Path]) -> tuple[dict[str, SourceFile], list[Skipped]]:
-    """Every usable file under ``roots`` by source name, and the files skipped with why."""
+def read_all(
+    roots: Sequence[Path], unreadable: dict[str, int] | None = None
+) -> tuple[dict[str, SourceFile], list[Skipped]]:
+    """Every usable file under ``roots`` by source name, and the files skipped with why.
+
+    ``unreadable``, if given, gets the source name of each file that exists but cannot be used
+    (empty, binary, too large, not UTF-8, an I/O error), with its index in the skipped list.
+    """
     files: dict[str, SourceFile] = {}
     skipped: list[Skipped] = []
     by_hash: dict[str, str] = {}
@@ -48,6 +57,8 @@ def read_all(roots: Sequence[Path]) -> tuple[dict[str, SourceFile], list[Skipped
         path, source = found
         read = read_file(path, source)
         if isinstance(read, Skipped):
+            if unreadable is not None:
+                unreadable[source] = len(skipped)
             skipped.append(read)
         elif read.sha256 in by_hash:
             skipped.append(Skipped(str(path), f"same content as {by_hash[read.sha256]}"))
@@ -78,23 +89,88 @@ def ingest(
     missing = [str(r) for r in roots if not r.exists()]
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
-    files, skipped = read_all(roots)
+    unreadable: dict[str, int] = {}
+    files, skipped = read_all(roots, unreadable)
     if not files:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no .txt or .md files"
         raise IngestError(f"nothing to ingest under {', '.join(map(str, roots))} ({reasons})")
+    if dry_run:
+        return _sync(store, embeddings, settings, roots, files, skipped, unreadable, began, True)
+    with store.ingest_lock():
+        try:
+            return _sync(
+                store,
+                embeddings,
+                settings,
+                roots,
+                files,
+                skipped,
+                unreadable,
+                began,
+                False,
+                rebuild,
+            )
+        except SciQAError:
+            raise
+        except Exception as e:
+            if _disk_full(e):
+                raise StoreError(
+                    f"the disk holding {settings.home} is full ({_short(e)}). Free some space, "
+                    "then run `sciqa ingest` again to finish: nothing was lost, the store answers "
+                    "as it did before, with the files finished before the disk filled"
+                ) from e
+            raise
 
-    manifest = None if rebuild else store.manifest()
+
+def _disk_full(e: BaseException) -> bool:
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(e).lower()  # Chroma reports SQLite's and the system's words
+    return "disk is full" in text or "no space left" in text
+
+
+def _short(e: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sync(
+    store: Store,
+    embeddings: Embeddings,
+    settings: Settings,
+    roots: list[Path],
+    files: dict[str, SourceFile],
+    skipped: list[Skipped],
+    unreadable: dict[str, int],
+    began: float,
+    dry_run: bool,
+    rebuild: bool = False,
+) -> IngestReport:
+    """Work out what changed against the manifest and, unless ``dry_run``, write it."""
+    before = None if rebuild else store.manifest()
     config = chunking_config(settings)
-    if manifest is not None and manifest.embedding_model != store.embedding_model:
+    if before is not None and before.embedding_model != store.embedding_model:
         store.check_compatible()  # raises with what to do
-    known = manifest.files if manifest and manifest.chunking == config else {}
-    previous = manifest.files if manifest else {}
+    known = before.files if before and before.chunking == config else {}
+    previous = before.files if before else {}
+    # Files a killed or failed run was writing: their chunks may not match their entries.
+    unfinished = set(before.pending) if before else set()
+    # A file ingested before that exists but cannot be read now keeps what the store has of it.
+    kept = {s for s in previous if s in unreadable and s not in files and s not in unfinished}
+    for s in kept:
+        i = unreadable[s]
+        skipped[i] = Skipped(
+            skipped[i].path, f"{skipped[i].reason}; the copy ingested before is kept"
+        )
     added = [s for s in files if s not in previous]
     changed = [
-        s for s in files if s in previous and known.get(s, {}).get("sha256") != files[s].sha256
+        s
+        for s in files
+        if s in previous and (s in unfinished or known.get(s, {}).get("sha256") != files[s].sha256)
     ]
     unchanged = [s for s in files if s not in added and s not in changed]
-    removed = [s for s in previous if s not in files]
+    removed = [s for s in previous if s not in files and s not in kept]
+    removed += sorted(s for s in unfinished if s not in previous and s not in files)
     report: dict[str, Any] = dict(
         added=tuple(added),
         changed=tuple(changed),
@@ -107,18 +183,29 @@ def ingest(
 
     if rebuild:
         store.reset()
-    # The manifest only ever lists files whose chunks are in the store: drop the entries of
-    # changed and removed files before their chunks go.
-    kept = {s: v for s, v in known.items() if s not in changed and s not in removed}
-    manifest = Manifest(store.embedding_model, config, kept, [str(r) for r in roots])
+    todo = {s: files[s] for s in added + changed}
+    work = bool(todo or removed or rebuild)
+    # First, say what this run will touch: those files are pending until done, and the BM25
+    # index is stale ("") until rebuilt. A changed file keeps its old entry (its old chunks
+    # stay until its new ones are all stored).
+    manifest = Manifest(
+        store.embedding_model,
+        config,
+        {s: v for s, v in previous.items() if s not in removed},
+        [str(r) for r in roots],
+        pending=sorted(set(todo) | set(removed)),
+        bm25="" if work else (before.bm25 if before else None),
+    )
     manifest.write(store.manifest_path)
     deleted = store.delete_sources(removed)
-    written, more_deleted = _write(
-        store, embeddings, settings, manifest, {s: files[s] for s in added + changed}
-    )
+    gone = set(removed)
+    manifest.pending = [s for s in manifest.pending if s not in gone]
+    written, more_deleted = _write(store, embeddings, settings, manifest, todo)
     deleted += more_deleted
-    if added or changed or removed or rebuild or not store.bm25_dir.exists():
-        store.rebuild_bm25()
+    if work or not manifest.bm25 or store.bm25_build() != manifest.bm25:
+        manifest.bm25 = store.rebuild_bm25()
+    manifest.pending = []
+    manifest.write(store.manifest_path)
     return IngestReport(
         **report,
         chunks_added=written,
@@ -137,21 +224,18 @@ def _write(
     """Chunk, embed and store ``todo`` in batches of ``settings.ingest_batch`` chunks that may
     span files; returns (chunks written, old chunks deleted).
 
-    A batch is one embedding call, one delete of the old chunks of the files it starts, and one
-    upsert. A file is added to the manifest (written once per batch) when its last chunk is
-    stored, so a run stopped at any point is continued by the next one.
+    A batch is one embedding call and one upsert. When a file's last chunk is stored, the chunks
+    its previous version left are deleted, its entry is updated and it leaves ``pending`` (the
+    manifest is written once per batch), so a run stopped at any point is continued by the next.
     """
     written = deleted = 0
     pending: list[Chunk] = []
     left: dict[str, int] = {}  # chunks of a started file not stored yet
-    started: list[str] = []  # files whose first chunk is in ``pending``
+    new_ids: dict[str, set[str]] = {}  # ids of the chunks of each started file
     done: list[str] = []  # files wholly stored since the manifest was last written
 
     def flush() -> None:
-        nonlocal written, deleted, pending, started
-        if started:
-            # the old chunks of a changed file, or leftovers of an interrupted run
-            deleted += store.delete_sources(started)
+        nonlocal written, deleted, pending
         if pending:
             texts = [index_text(c.title, c.text) for c in pending]
             store.add(pending, embed_array(embeddings, texts))
@@ -163,15 +247,19 @@ def _write(
                     done.append(c.source)
             bars.chunks(len(pending))
         if done:
+            # what the previous version (or an interrupted run) left of these files
+            deleted += store.delete_stale({s: new_ids.pop(s) for s in done})
             for source in done:
                 manifest.files[source] = {
                     "sha256": todo[source].sha256,
                     "chunks": chunk_counts[source],
                 }
+            finished = set(done)
+            manifest.pending = [s for s in manifest.pending if s not in finished]
             manifest.write(store.manifest_path)
             bars.files(len(done))
             done.clear()
-        pending, started = [], []
+        pending = []
 
     batch = settings.ingest_batch
     chunk_counts: dict[str, int] = {}
@@ -179,7 +267,7 @@ def _write(
         for source, file in todo.items():
             chunks = chunk_file(file, settings)
             chunk_counts[source] = len(chunks)
-            started.append(source)
+            new_ids[source] = {c.id for c in chunks}
             if not chunks:
                 done.append(source)
                 continue

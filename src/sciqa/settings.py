@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         default=2000, ge=10, description="Longer questions are refused with a clear error."
     )
     progress: bool = Field(default=True, description="Show progress bars on stderr.")
+    lock_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds to wait while another process (an ingest, a database browser) "
+        "holds the store's lock, before giving up with an error that says so.",
+    )
     ingest_batch: int = Field(
         default=256,
         ge=1,

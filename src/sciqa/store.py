@@ -6,8 +6,12 @@ Layout under ``<home>/store``:
     bm25/            the BM25 index over every chunk, with the chunk ids in index order
     manifest.json    embedding model, chunker settings, tokenizer, and each ingested file's hash
 
-The manifest is written last and atomically, so an interrupted ingest leaves a manifest that
-still describes what is safely stored; the next ingest redoes the rest.
+The manifest is written first and last, atomically: before an ingest touches a file's chunks
+it lists the file under ``pending``, and only when the file's new chunks are all stored (its old
+ones deleted after) does the file's entry change and leave ``pending``; ``bm25`` names the BM25
+build that matches the collection. So a run killed at any point leaves a manifest that says
+what may be out of step, and the next ingest redoes exactly that. One ingest writes at a time
+(``ingest.lock``, released by the system if the process dies).
 
 In server mode the vectors live in the Chroma server and the manifest and BM25 index stay under
 ``<home>/store``: the BM25 index is built from the server's collection (after an ingest, or on
@@ -19,19 +23,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import shutil
+import sqlite3
 import tempfile
+import time
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sciqa.errors import StoreError, StoreMismatchError
+from sciqa.errors import StoreError, StoreLockedError, StoreMismatchError
 from sciqa.lexical import terms
 from sciqa.schema import Passage
 
@@ -43,6 +51,7 @@ if TYPE_CHECKING:
     from sciqa.settings import Settings
 
 MANIFEST_VERSION = 1
+log = logging.getLogger("sciqa")
 
 
 @dataclass
@@ -52,6 +61,11 @@ class Manifest:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)
     version: int = MANIFEST_VERSION
+    # Files an unfinished ingest may have written or deleted chunks of: not to be trusted.
+    pending: list[str] = field(default_factory=list)
+    # The BM25 build that matches the collection; "" while an ingest changes it; None: unknown
+    # (stores written before this field), checked by counting chunks instead.
+    bm25: str | None = None
 
     @classmethod
     def read(cls, path: Path) -> Manifest | None:
@@ -59,7 +73,10 @@ class Manifest:
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
+            manifest = cls(**data)
+            if not isinstance(manifest.files, dict) or not isinstance(manifest.pending, list):
+                raise ValueError("'files' or 'pending' has the wrong type")
+            return manifest
         except (OSError, ValueError, TypeError) as e:
             raise StoreError(
                 f"the store manifest {path} is unreadable ({e}); "
@@ -85,6 +102,49 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def _check_unlocked(db: Path, wait: float) -> None:
+    """Fail, after ``wait`` seconds, if another process holds a write lock on Chroma's SQLite file.
+
+    Chroma itself would wait for as long as the lock is held (it writes when it opens a store).
+    """
+    if not db.exists():
+        return
+    try:
+        con = sqlite3.connect(db, timeout=wait, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+        finally:
+            con.close()
+    except sqlite3.OperationalError as e:
+        if "locked" not in str(e) and "busy" not in str(e):
+            return  # not a lock (a corrupt file, say): Chroma says what it is
+        raise StoreLockedError(
+            f"the store at {db.parent.parent} is locked by another process (waited {wait:g}s): "
+            f"another `sciqa ingest`, or a program that has {db} open, is writing to it. Wait "
+            "for it to finish or close that program, then try again (SCIQA_LOCK_TIMEOUT sets "
+            "the wait)"
+        ) from e
+    except sqlite3.DatabaseError:
+        return  # corrupt: Chroma says so when it opens the file
+
+
+def set_aside(settings: Settings) -> Path:
+    """Move an embedded store that cannot be opened out of the way (kept, not deleted), so that
+    ``sciqa ingest --rebuild`` can build a new one; returns where it went."""
+    if settings.chroma_url:
+        raise StoreError(
+            f"the Chroma server at {settings.chroma_url} cannot be used; repair or restart it "
+            "(sciqa does not delete a server's data)"
+        )
+    from chromadb.api.client import SharedSystemClient
+
+    target = settings.home / f"store.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
+    os.replace(settings.store_dir, target)
+    SharedSystemClient.clear_system_cache()  # forget the client that failed on the old files
+    return target
+
+
 def _client(settings: Settings) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -103,9 +163,17 @@ def _client(settings: Settings) -> ClientAPI:
             )
         path = settings.store_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        _check_unlocked(path / "chroma.sqlite3", settings.lock_timeout)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except StoreError:
+        raise
     except Exception as e:  # chromadb raises many types for a bad path or server
         where = settings.chroma_url or str(settings.store_dir / "chroma")
+        if "disk is full" in str(e) or "No space left" in str(e):
+            raise StoreError(
+                f"the disk holding {where} is full, and Chroma needs some room to open the "
+                "store: free some space and try again (the store itself is intact)"
+            ) from e
         raise StoreError(
             f"cannot open the Chroma store at {where}: {e}. If it is corrupt, run "
             "`sciqa ingest --rebuild`"
@@ -164,7 +232,9 @@ class Store:
             self._manifest = (stamp, Manifest.read(self.manifest_path))
         m = self._manifest[1]
         # a copy: callers (ingest) change it
-        return None if m is None else Manifest(**{**m.__dict__, "files": dict(m.files)})
+        if m is None:
+            return None
+        return Manifest(**{**m.__dict__, "files": dict(m.files), "pending": list(m.pending)})
 
     def check_compatible(self) -> None:
         """Refuse to query vectors made by another embedding model."""
@@ -223,6 +293,56 @@ class Store:
             ],
         )
 
+    def delete_stale(self, new_ids: dict[str, set[str]]) -> int:
+        """Delete each file's chunks that are not among its ``new_ids`` (what its previous
+        version left): one lookup and one delete per 500 files."""
+        deleted, names = 0, list(new_ids)
+        for b in range(0, len(names), 500):
+            part = names[b : b + 500]
+            where: Any = {"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}
+            keep = set().union(*(new_ids[s] for s in part))  # ids hash the source: no clashes
+            found = self.collection.get(where=where, include=[])["ids"]
+            stale = [cid for cid in found if cid not in keep]
+            if stale:
+                self.collection.delete(ids=stale)
+                deleted += len(stale)
+        return deleted
+
+    @contextlib.contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """Hold the store for one ingest, across processes (the system releases it if the
+        process dies); wait ``settings.lock_timeout`` seconds for another ingest to finish."""
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: no lock across processes
+            yield
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / "ingest.lock", "a+", encoding="utf-8") as f:
+            deadline = time.monotonic() + self.settings.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        f.seek(0)
+                        holder = f.read().strip()
+                        raise StoreLockedError(
+                            f"another ingest (process {holder or '?'}) is writing to the store "
+                            f"at {self.dir}; wait for it to finish, then try again "
+                            "(SCIQA_LOCK_TIMEOUT sets how long to wait)"
+                        ) from None
+                    time.sleep(0.1)
+            try:
+                f.seek(0)
+                f.truncate()
+                f.write(str(os.getpid()))
+                f.flush()
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     def delete_sources(self, sources: Iterable[str]) -> int:
         """Delete every chunk of these files: one lookup and one delete per 500 files."""
         deleted, names = 0, list(sources)
@@ -263,8 +383,8 @@ class Store:
                 texts.append(index_text(str(meta.get("title", "")), doc or ""))
         return ids, texts
 
-    def rebuild_bm25(self) -> None:
-        """Build the BM25 index and term statistics from every chunk in the collection."""
+    def _build_bm25(self) -> tuple[list[str], Any, Lexicon]:
+        """The BM25 model (False when there are no chunks) and term statistics of every chunk."""
         import bm25s
 
         ids, texts = self._all_texts()
@@ -272,36 +392,101 @@ class Store:
         df: Counter[str] = Counter()
         for toks in tokenized:
             df.update(set(toks))
-        tmp = self.dir / ".bm25.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        model: Any = False
         if ids:
             model = bm25s.BM25()
             model.index(tokenized, show_progress=False)
-            model.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
-        (tmp / "lexicon.json").write_text(
-            json.dumps({"n_docs": len(ids), "df": df}), encoding="utf-8"
-        )
-        shutil.rmtree(self.bm25_dir, ignore_errors=True)
-        os.replace(tmp, self.bm25_dir)
-        self._bm25 = None
+        return ids, model, Lexicon(len(ids), dict(df))
 
-    def _load_bm25(self) -> None:
+    def _save_bm25(self, ids: list[str], model: Any, lexicon: Lexicon) -> str:
+        """Write the index under ``bm25/``, replacing the old one whole; returns its build id."""
+        build = uuid.uuid4().hex
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.dir, prefix=".bm25."))
+        old = self.dir / f".bm25.old.{build}"
+        try:
+            if model:
+                model.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
+            (tmp / "lexicon.json").write_text(
+                json.dumps({"n_docs": lexicon.n_docs, "df": lexicon.df}), encoding="utf-8"
+            )
+            (tmp / "build.txt").write_text(build, encoding="utf-8")
+            if self.bm25_dir.exists():
+                os.replace(self.bm25_dir, old)
+            os.replace(tmp, self.bm25_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+        return build
+
+    def rebuild_bm25(self) -> str:
+        """Build the BM25 index and term statistics from every chunk in the collection and save
+        them; returns the build id (the manifest's ``bm25`` once the ingest is done)."""
+        build = self._save_bm25(*self._build_bm25())
+        self._bm25 = None
+        return build
+
+    def bm25_build(self) -> str | None:
+        """The id of the saved BM25 index, or None if there is none (or it was invalidated)."""
+        try:
+            return (self.bm25_dir / "build.txt").read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    def _read_bm25(self) -> tuple[list[str], Any, Lexicon]:
         import bm25s
 
-        ids_file = self.bm25_dir / "ids.json"
-        fresh = ids_file.exists() and len(json.loads(ids_file.read_text())) == self.count()
-        if not fresh:
-            self.rebuild_bm25()
-        self._bm25_ids = json.loads(ids_file.read_text(encoding="utf-8"))
+        ids = json.loads((self.bm25_dir / "ids.json").read_text(encoding="utf-8"))
         lex = json.loads((self.bm25_dir / "lexicon.json").read_text(encoding="utf-8"))
-        self._lexicon = Lexicon(lex["n_docs"], lex["df"])
-        self._bm25 = (
-            bm25s.BM25.load(str(self.bm25_dir), mmap=False, show_progress=False)
-            if self._bm25_ids
-            else False
-        )
+        model: Any = False
+        if ids:
+            model = bm25s.BM25.load(str(self.bm25_dir), mmap=False, show_progress=False)
+            if model.scores["num_docs"] != len(ids):
+                raise ValueError(f"{len(ids)} ids for {model.scores['num_docs']} documents")
+        return list(ids), model, Lexicon(int(lex["n_docs"]), dict(lex["df"]))
+
+    def _load_bm25(self) -> None:
+        """Load the saved BM25 index; build it from the collection instead when it does not match
+        it (an ingest running or killed, a server another machine filled) or cannot be read."""
+        m = None if self.settings.chroma_url else self.manifest()
+        tracked = m is not None and m.bm25 is not None
+        problem: Exception | None = None
+        try:
+            if m is not None and m.bm25 is not None:
+                fresh = m.bm25 != "" and self.bm25_build() == m.bm25
+            else:
+                ids_file = self.bm25_dir / "ids.json"
+                fresh = (
+                    ids_file.exists()
+                    and len(json.loads(ids_file.read_text(encoding="utf-8"))) == self.count()
+                )
+            if fresh:
+                self._bm25_ids, self._bm25, self._lexicon = self._read_bm25()
+                return
+        except Exception as e:  # a garbled or half-copied index: it is only derived data
+            problem = e
+            if tracked:  # so that the next ingest rebuilds it on disk
+                with contextlib.suppress(OSError):
+                    (self.bm25_dir / "build.txt").unlink(missing_ok=True)
+        ids, model, lexicon = self._build_bm25()
+        self._bm25_ids, self._bm25, self._lexicon = ids, model, lexicon
+        if problem is not None:
+            log.warning(
+                "sciqa: warning: the BM25 index in %s cannot be read (%s); using one rebuilt "
+                "from the collection. Run `sciqa ingest` to repair it on disk",
+                self.bm25_dir,
+                _short(problem),
+            )
+        elif tracked:
+            log.warning(
+                "sciqa: warning: an ingest into %s is running or did not finish; answering "
+                "from what is stored so far. Run `sciqa ingest` again to finish it",
+                self.dir,
+            )
+        if not tracked:  # the old rule: save it for the next process (best effort)
+            with contextlib.suppress(OSError):
+                self._save_bm25(ids, model, lexicon)
 
     @property
     def lexicon(self) -> Lexicon:
@@ -359,6 +544,11 @@ class Store:
                 collection_metadata={"hnsw:space": "cosine"},
             )
         return self._vectorstore
+
+
+def _short(e: Exception, limit: int = 160) -> str:
+    text = " ".join(f"{type(e).__name__}: {e}".split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def index_text(title: str, text: str) -> str:

@@ -1,0 +1,567 @@
+"""Issue 7, reliability: bad input, broken or locked stores, a full disk, and SIGKILL mid-ingest.
+
+The CLI's contract for every failure here: one ``sciqa: error:`` line on stderr, a non-zero
+exit, no traceback, and a store that still answers from what it held. Covered elsewhere and not
+repeated: empty/blank questions, a 200 KB question on stdin, a missing path and an unparsable
+manifest (``test_cli.py``); bad files and symlink loops through the API, a store built with
+other embeddings through the API, an exception or a kill mid-ingest resumed (``test_store.py``,
+``test_large_corpus.py``); model-server faults (``test_llm_http.py``).
+
+The SIGKILL test runs 3 kills in CI and 20 with ``pytest -m stress``.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import DeterministicFakeEmbedding
+
+import sciqa
+from sciqa import Pipeline, QuestionError, Settings, StoreError
+from sciqa.store import Store
+
+from .conftest import CORPUS, run_cli
+from .test_cli import assert_clean_error
+
+QUESTION = "When did Amazon launch the Amazon Scholars program?"
+SCHOLARS = "000_daec2444bc2564f3.txt"
+NEW_FACTS = (
+    "The Kvernholt Observatory\n\n"
+    "The Kvernholt Observatory was founded in 1931 by the astronomer Ingrid Solvang. "
+    "It stands on a granite ridge above the village of Kvernholt.\n\n"
+    "Its main instrument is a 32 metre radio dish that maps hydrogen clouds in nearby galaxies.\n"
+)
+NEW_QUESTION = "When was the Kvernholt Observatory founded?"
+
+
+def file_text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig")  # as sciqa reads it
+
+
+def assert_verified(answer: dict, *folders: Path) -> None:
+    """Every citation's quote is its file's text at its offsets, in one of ``folders``."""
+    for c in answer["citations"]:
+        texts = [file_text(f / c["source"]) for f in folders if (f / c["source"]).exists()]
+        assert texts, f"{c['source']} is in none of {folders}"
+        assert any(t[c["start"] : c["end"]] == c["quote"] for t in texts), c
+
+
+def ask_json(home: Path, *questions: str, env: dict[str, str] | None = None) -> list[dict]:
+    """``sciqa ask - --json`` for each question, in one process."""
+    done = run_cli("ask", "-", "--json", home=home, stdin="\n".join(questions) + "\n", env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["question"] for a in answers] == list(questions)
+    return answers
+
+
+def assert_scholars_answered(answer: dict, *folders: Path) -> None:
+    assert not answer["abstained"] and "2019" in answer["answer"], answer["answer"]
+    assert any(c["source"] == SCHOLARS and "2019" in c["quote"] for c in answer["citations"])
+    assert_verified(answer, *(folders or (CORPUS,)))
+
+
+# -- bad questions -------------------------------------------------------------------------
+
+
+def test_a_200_kb_question_is_refused_at_once_by_the_api(pipeline: Pipeline) -> None:
+    question = ("Why " + "very " * 40_000 + "long?")[:200_000]
+    started = time.perf_counter()
+    with pytest.raises(QuestionError) as err:
+        pipeline.ask(question)
+    with pytest.raises(QuestionError):
+        list(pipeline.stream(question))
+    assert time.perf_counter() - started < 1.0
+    message = str(err.value)
+    assert "200,000 characters" in message and "SCIQA_MAX_QUESTION_CHARS" in message
+    assert len(message) < 300  # the question is not echoed back
+
+
+def test_the_longest_argument_linux_allows_is_refused_quickly(home_copy: Path) -> None:
+    # One argv string is capped at 128 KiB (MAX_ARG_STRLEN); 200 KB goes by stdin (test_cli).
+    question = ("Why " + "very " * 30_000)[:130_000]
+    started = time.monotonic()
+    result = run_cli("ask", question, "--json", home=home_copy)
+    line = assert_clean_error(result, "130,000 characters", "limit")
+    assert len(line) < 500 and result.stdout == ""
+    assert time.monotonic() - started < 60  # startup included; nothing is embedded
+
+
+def test_a_huge_line_among_good_ones_fails_alone(home_copy: Path) -> None:
+    huge = "x" * 200_000
+    done = run_cli("ask", "-", "--json", home=home_copy, stdin=f"{QUESTION}\n{huge}\n{QUESTION}\n")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    first, error, last = (json.loads(line) for line in done.stdout.splitlines())
+    assert_scholars_answered(first)
+    assert_scholars_answered(last)
+    assert "200,000 characters" in error["error"] and "answer" not in error
+
+
+OTHER_SCRIPTS = {
+    "chinese": "亚马逊学者计划是哪一年启动的？",
+    "arabic": "متى أطلقت أمازون برنامج علماء أمازون؟",
+    "hindi": "अमेज़न स्कॉलर्स कार्यक्रम कब शुरू हुआ?",
+    "emoji": "🤖🔬📚❓",
+    "mixed": "When did Amazon launch the Amazon Scholars program? 请用中文回答 🙏",
+    "zero-width": "\u200b\u200b\u200b",
+    "control": "What\x00 is\x07 the\x1b[31m Scholars program?",
+}
+
+
+@pytest.mark.parametrize("question", OTHER_SCRIPTS.values(), ids=OTHER_SCRIPTS.keys())
+def test_a_question_in_another_script_is_answered_or_abstained(
+    pipeline: Pipeline, question: str
+) -> None:
+    answer = pipeline.ask(question)
+    assert answer.question == question.strip()
+    if answer.abstained:
+        assert answer.answer == sciqa.NOT_FOUND and answer.citations == ()
+    else:
+        assert answer.citations
+    for c in answer.citations:
+        assert file_text(CORPUS / c.source)[c.start : c.end] == c.quote
+    if question.startswith("When did Amazon"):
+        assert not answer.abstained and "2019" in answer.answer  # the English part is answered
+
+
+def test_other_scripts_through_the_cli(home_copy: Path) -> None:
+    questions = [q for name, q in OTHER_SCRIPTS.items() if name not in ("control", "zero-width")]
+    answers = ask_json(home_copy, *questions)
+    for answer in answers:
+        assert answer["abstained"] or answer["citations"]
+        assert_verified(answer, CORPUS)
+
+
+# -- a folder of bad files -----------------------------------------------------------------
+
+
+def write_bad_folder(root: Path) -> Path:
+    """The default corpus, one new good file, and one of each kind of bad file."""
+    root.mkdir(parents=True)
+    for f in CORPUS.glob("*.txt"):
+        shutil.copyfile(f, root / f.name)
+    (root / "observatory.txt").write_text(NEW_FACTS, encoding="utf-8")
+    (root / "observatory.txt.copy.txt").write_text(NEW_FACTS, encoding="utf-8")
+    (root / "empty.txt").write_bytes(b"")
+    (root / "binary.txt").write_bytes(b"PK\x03\x04\x00\x00\x08\x00" + bytes(range(256)) * 40)
+    (root / "latin1.md").write_bytes("Caf\xe9 cr\xe8me br\xfbl\xe9e, na\xefve.\n".encode("latin-1"))
+    with (root / "huge.txt").open("wb") as f:  # 50 MB, sparse: never read, refused by its size
+        f.truncate(50 * 2**20)
+    os.symlink("loop.txt", root / "loop.txt")  # loop.txt -> loop.txt
+    (root / "sub").mkdir()
+    os.symlink("..", root / "sub" / "up")  # sub/up/sub/up/... forever
+    return root
+
+
+BAD = {
+    "observatory.txt.copy.txt": "same content as observatory.txt",
+    "empty.txt": "empty",
+    "binary.txt": "binary",
+    "latin1.md": "not UTF-8",
+    "huge.txt": "larger than 20 MB",
+    "loop.txt": "cannot be read",
+}
+
+
+def test_ingest_of_a_folder_with_bad_files_takes_the_good_and_names_the_bad(
+    home_copy: Path, tmp_path: Path
+) -> None:
+    folder = write_bad_folder(tmp_path / "mixed")
+    started = time.monotonic()
+    done = run_cli("ingest", str(folder), home=home_copy)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 120  # the 50 MB file is not read
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines()[0] == "added     observatory.txt"
+    assert "1 added, 0 changed, 0 removed, 5 unchanged" in done.stdout
+    skipped = {
+        Path(line.split(": ", 1)[0].removeprefix("skipped").strip()).name: line
+        for line in done.stderr.splitlines()
+    }
+    assert set(skipped) == set(BAD), done.stderr
+    for name, reason in BAD.items():
+        assert reason in skipped[name], skipped[name]
+
+    old, new = ask_json(home_copy, QUESTION, NEW_QUESTION)
+    assert_scholars_answered(old, folder)  # everything the store had still answers
+    assert not new["abstained"] and "1931" in new["answer"]
+    assert {c["source"] for c in new["citations"]} == {"observatory.txt"}
+    assert_verified(new, folder)
+
+
+def _fake_pipeline(home: Path, **kw: object) -> Pipeline:
+    settings = Settings(home=home, progress=False, **kw)  # type: ignore[arg-type]
+    return Pipeline(settings, embeddings=DeterministicFakeEmbedding(size=384))
+
+
+def _chunks_by_source(p: Pipeline) -> dict[str, set[str]]:
+    got = p.store.collection.get(include=["metadatas"])
+    out: dict[str, set[str]] = {}
+    for cid, meta in zip(got["ids"], got["metadatas"] or []):
+        out.setdefault(str(meta["source"]), set()).add(cid)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (lambda p: p.write_bytes(b"\xff\xfe not utf-8 \xe9"), "not UTF-8"),
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(b"\x00" * 100), "binary"),
+    ],
+    ids=["not-utf8", "emptied", "binary"],
+)
+def test_a_file_that_became_unreadable_keeps_what_the_store_had(
+    tmp_path: Path, spoil, reason: str
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "observatory.txt").write_text(NEW_FACTS, encoding="utf-8")
+    (folder / "garden.txt").write_text("Basil prefers shade and rich soil.\n", encoding="utf-8")
+    p = _fake_pipeline(tmp_path / "home")
+    p.ingest([folder])
+    before = _chunks_by_source(p)
+
+    spoil(folder / "observatory.txt")
+    report = p.ingest([folder])
+    assert report.removed == () and report.unchanged == ("garden.txt",)
+    (skip,) = report.skipped
+    assert Path(skip.path).name == "observatory.txt" and reason in skip.reason
+    assert "the copy ingested before is kept" in skip.reason
+    assert _chunks_by_source(p) == before
+    assert "observatory.txt" in json.loads(p.store.manifest_path.read_text())["files"]
+
+    (folder / "observatory.txt").unlink()  # gone for real: now it is removed
+    assert p.ingest([folder]).removed == ("observatory.txt",)
+    assert set(_chunks_by_source(p)) == {"garden.txt"}
+
+
+# -- a broken, locked or foreign store -------------------------------------------------------
+
+
+def _garble(path: Path, at: int, size: int) -> None:
+    with path.open("r+b") as f:
+        f.seek(at)
+        f.write(random.Random(7).randbytes(size))
+
+
+CORRUPT_DB = {
+    "truncated": lambda db: os.truncate(db, 100_000),
+    "garbled": lambda db: _garble(db, 4096 * 2, 4096 * 30),
+    "not-a-database": lambda db: db.write_bytes(b"this is not sqlite\n" * 50),
+}
+
+
+@pytest.mark.parametrize("how", CORRUPT_DB.values(), ids=CORRUPT_DB.keys())
+def test_a_corrupt_chroma_database_is_a_clear_error(home_copy: Path, how) -> None:
+    how(home_copy / "store" / "chroma" / "chroma.sqlite3")
+    result = run_cli("ask", QUESTION, "--json", home=home_copy)
+    assert_clean_error(result, "cannot open the Chroma store", "sciqa ingest --rebuild")
+    assert result.stdout == ""  # no answer at all rather than a garbage one
+    assert result.returncode == 1
+
+
+def test_ingest_rebuild_recovers_from_a_corrupt_database(home_copy: Path, tmp_path: Path) -> None:
+    CORRUPT_DB["truncated"](home_copy / "store" / "chroma" / "chroma.sqlite3")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "observatory.txt").write_text(NEW_FACTS, encoding="utf-8")
+    done = run_cli("ingest", str(folder), "--rebuild", home=home_copy)
+    assert done.returncode == 0, done.stderr
+    (announced,) = [ln for ln in done.stderr.splitlines() if "cannot be opened" in ln]
+    assert "moved it to" in announced and "rebuilding" in announced
+    (aside,) = home_copy.glob("store.unreadable-*")  # kept, not deleted
+    assert (aside / "chroma" / "chroma.sqlite3").stat().st_size == 100_000
+    (answer,) = ask_json(home_copy, NEW_QUESTION)
+    assert "1931" in answer["answer"]
+    assert_verified(answer, folder)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda d: (d / "ids.json").write_text("garbage", encoding="utf-8"),
+        lambda d: (d / "data.csc.index.npy").write_bytes(b"\x93NUMPY garbage"),
+        lambda d: (d / "vocab.index.json").unlink(),
+        lambda d: (d / "ids.json").write_text('["only-one-id"]', encoding="utf-8"),
+    ],
+    ids=["ids-garbage", "npy-garbage", "vocab-missing", "ids-wrong-count"],
+)
+def test_a_broken_bm25_index_is_rebuilt_in_memory_and_announced(
+    home_copy: Path, spoil, caplog: pytest.LogCaptureFixture
+) -> None:
+    spoil(home_copy / "store" / "bm25")
+    p = Pipeline(Settings(home=home_copy, progress=False))
+    answer = p.ask(QUESTION)
+    assert_scholars_answered(answer.to_dict())
+    assert any(pa.bm25_rank for pa in answer.passages)  # BM25 is in play again
+    assert "BM25 index" in caplog.text and "sciqa ingest" in caplog.text
+    # the next ingest repairs it on disk; after that, nothing to announce
+    p.ingest()
+    caplog.clear()
+    again = Pipeline(Settings(home=home_copy, progress=False))
+    assert_scholars_answered(again.ask(QUESTION).to_dict())
+    assert "BM25" not in caplog.text
+
+
+def test_a_broken_bm25_index_through_the_cli(home_copy: Path) -> None:
+    (home_copy / "store" / "bm25" / "ids.json").write_text("garbage", encoding="utf-8")
+    done = run_cli("ask", QUESTION, "--json", home=home_copy)
+    assert done.returncode == 0, done.stderr
+    assert_scholars_answered(json.loads(done.stdout))
+    (warning,) = done.stderr.strip().splitlines()
+    assert warning.startswith("sciqa: warning: the BM25 index") and "sciqa ingest" in warning
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ['{"files": []}', '{"embedding_model": "x", "chunking": {}, "files": []}', "[]", "null"],
+)
+def test_a_manifest_of_the_wrong_shape_is_a_clear_error(home_copy: Path, manifest: str) -> None:
+    (home_copy / "store" / "manifest.json").write_text(manifest, encoding="utf-8")
+    with pytest.raises(StoreError, match=r"manifest .* is unreadable .*--rebuild"):
+        Pipeline(Settings(home=home_copy, progress=False)).ask(QUESTION)
+
+
+def test_a_store_built_with_another_model_is_refused_by_the_cli(home_copy: Path) -> None:
+    path = home_copy / "store" / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["embedding_model"] = "text-embedding-3-small"
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    for args in (("ask", QUESTION), ("ingest",)):
+        result = run_cli(*args, home=home_copy)
+        line = assert_clean_error(result, "text-embedding-3-small", "sciqa ingest --rebuild")
+        assert "SCIQA_EMBEDDINGS" in line and result.stdout == ""
+    assert json.loads(path.read_text(encoding="utf-8")) == manifest  # refused, not changed
+
+
+@pytest.fixture
+def sqlite_locker(home_copy: Path) -> Iterator[subprocess.Popen]:
+    """Another process holding an exclusive lock on the store's database."""
+    db = home_copy / "store" / "chroma" / "chroma.sqlite3"
+    code = (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+        "c.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_a_database_locked_by_another_process_is_a_clear_error(
+    home_copy: Path, sqlite_locker: subprocess.Popen
+) -> None:
+    started = time.monotonic()
+    result = run_cli("ask", QUESTION, home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
+    assert time.monotonic() - started < 60  # Chroma alone would wait as long as the lock is held
+    assert_clean_error(result, "locked by another process", "try again", "SCIQA_LOCK_TIMEOUT")
+    assert result.stdout == ""
+    sqlite_locker.kill()
+    sqlite_locker.wait()
+    (answer,) = ask_json(home_copy, QUESTION)
+    assert_scholars_answered(answer)
+
+
+@pytest.fixture
+def ingest_holder(home_copy: Path) -> Iterator[subprocess.Popen]:
+    """Another process in the middle of an ingest, holding the store's ingest lock."""
+    code = (
+        "import sys, time\n"
+        "from sciqa import Settings\n"
+        "from sciqa.store import Store\n"
+        f"store = Store(Settings(home={str(home_copy)!r}), 'all-MiniLM-L6-v2-onnx-int8')\n"
+        "with store.ingest_lock():\n"
+        "    print('holding', flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_a_second_ingest_waits_then_says_another_is_running(
+    home_copy: Path, ingest_holder: subprocess.Popen
+) -> None:
+    manifest = (home_copy / "store" / "manifest.json").read_bytes()
+    result = run_cli("ingest", home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
+    assert_clean_error(result, f"another ingest (process {ingest_holder.pid})", "try again")
+    assert (home_copy / "store" / "manifest.json").read_bytes() == manifest
+    # answering needs no ingest lock
+    (answer,) = ask_json(home_copy, QUESTION, env={"SCIQA_LOCK_TIMEOUT": "1"})
+    assert_scholars_answered(answer)
+    ingest_holder.kill()  # the system releases the lock of a killed process
+    ingest_holder.wait()
+    done = run_cli("ingest", "--json", home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["unchanged"]) == 5
+
+
+# -- a full disk ---------------------------------------------------------------------------
+
+
+def _notes(folder: Path, names: tuple[str, ...], unit: str = "units") -> Path:
+    from .test_store import _text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / f"{name}.txt").write_text(_text(name).replace("units", unit), encoding="utf-8")
+    return folder
+
+
+def _disk_full() -> OSError:
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def assert_store_consistent(home: Path) -> dict[str, set[str]]:
+    """The manifest parses, every file it vouches for (not pending) has exactly its chunks, and
+    every chunk belongs to a file the manifest lists or has pending. Returns chunks by source."""
+    manifest = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
+    store = Store(Settings(home=home, progress=False), manifest["embedding_model"])
+    got = store.collection.get(include=["metadatas"])
+    by_source: dict[str, set[str]] = {}
+    for cid, meta in zip(got["ids"], got["metadatas"] or []):
+        by_source.setdefault(str(meta["source"]), set()).add(cid)
+    pending = set(manifest.get("pending", []))
+    for source, entry in manifest["files"].items():
+        if source not in pending:
+            assert len(by_source.get(source, ())) == entry["chunks"], (source, manifest)
+    assert set(by_source) <= set(manifest["files"]) | pending, (set(by_source), manifest)
+    return by_source
+
+
+FAULTS = {
+    # the first manifest write (the journal, before anything is touched)
+    "journal": ("sciqa.store._atomic_write", 0),
+    # a later manifest write (after a batch was stored)
+    "manifest": ("sciqa.store._atomic_write", 1),
+    # Chroma's SQLite writing a batch
+    "chroma": ("sciqa.store.Store.add", 0),
+    # saving the BM25 index at the end
+    "bm25": ("sciqa.store.Store._save_bm25", 0),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULTS)
+def test_a_full_disk_mid_ingest_is_a_clear_error_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    corpus = _notes(tmp_path / "corpus", ("alpha", "beta", "gamma"))
+    home = tmp_path / "home"
+    _fake_pipeline(home, ingest_batch=2).ingest([corpus])
+    before = assert_store_consistent(home)
+
+    # the next run has work: beta changed, delta new, gamma removed
+    _notes(corpus, ("beta",), unit="grams")
+    _notes(corpus, ("delta",))
+    (corpus / "gamma.txt").unlink()
+    target, after_calls = FAULTS[fault]
+    owner, name = target.rsplit(".", 1)
+    obj = Store if owner == "sciqa.store.Store" else sys.modules[owner]
+    real, calls = getattr(obj, name), []
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) > after_calls:
+            if fault == "chroma":  # what Chroma raises: SQLite's words, not an OSError
+                raise RuntimeError(
+                    "error returned from database: (code: 13) database or disk is full"
+                )
+            raise _disk_full()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(obj, name, failing)
+    p = _fake_pipeline(home, ingest_batch=2)
+    with pytest.raises(StoreError) as err:
+        p.ingest([corpus])
+    message = str(err.value)
+    assert "is full" in message and "Free some space" in message and "nothing was lost" in message
+    assert "sciqa ingest" in message
+    monkeypatch.undo()
+
+    now = assert_store_consistent(home)
+    assert now["alpha.txt"] == before["alpha.txt"]
+    assert before["beta.txt"] <= now.get("beta.txt", set()) or fault == "bm25"  # old beta stays
+    fresh = _fake_pipeline(home, ingest_batch=2)
+    assert fresh.retrieve("alpha survey number 3", k=3)[0].source == "alpha.txt"
+    if fault != "bm25":
+        found = fresh.retrieve("beta survey number 5 units", k=8)
+        beta = [p for p in found if p.source == "beta.txt" and "survey" in p.text]
+        assert any("units" in p.text for p in beta)  # the old version still answers
+
+    # with room again, the next ingest finishes the job: as if it had never failed
+    report = fresh.ingest([corpus])
+    assert set(report.added) | set(report.changed) | set(report.unchanged) == {
+        "alpha.txt",
+        "beta.txt",
+        "delta.txt",
+    }
+    clean = _fake_pipeline(tmp_path / "clean", ingest_batch=2)
+    clean.ingest([corpus])
+    assert assert_store_consistent(home) == assert_store_consistent(tmp_path / "clean")
+    manifest = json.loads(fresh.store.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["pending"] == [] and manifest["bm25"] == fresh.store.bm25_build()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB tmpfs, when this machine lets the tests mount one (root, not in a sandbox)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root; the injected-fault test covers a full disk")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_ingest_onto_a_really_full_disk(home_copy: Path, small_disk: Path, tmp_path: Path) -> None:
+    home = small_disk / "home"
+    shutil.copytree(home_copy / "store", home / "store")
+    env = {"TIKTOKEN_CACHE_DIR": str(tmp_path / "tiktoken")}  # the disk is for the store
+    folder = tmp_path / "more"
+    shutil.copytree(CORPUS, folder)
+    for i in range(2):  # about 130 more chunks: 1.3 MB more of SQLite
+        text = file_text(CORPUS / SCHOLARS)
+        (folder / f"edition{i}.txt").write_text(f"Edition {i}\n\n{text}", encoding="utf-8")
+    filler = small_disk / "filler"
+    free = shutil.disk_usage(small_disk).free
+    with filler.open("wb") as f:
+        f.write(b"\0" * (free - 400 * 1024))  # leave 400 KB
+
+    result = run_cli("ingest", str(folder), home=home, env=env)
+    assert_clean_error(result, "is full", "Free some space", "nothing was lost")
+    assert result.returncode == 1
+
+    filler.unlink()  # the user frees some space
+    (answer,) = ask_json(home, QUESTION, env=env)
+    assert_scholars_answered(answer, folder)
+    assert_store_consistent(home)
+    done = run_cli("ingest", str(folder), "--json", home=home, env=env)
+    assert done.returncode == 0, done.stderr
+    assert_store_consistent(home)
+    manifest = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {p.name for p in folder.iterdir()}
