@@ -54,20 +54,20 @@ QUESTION = "When did Amazon launch the Amazon Scholars program?"
 
 @pytest.fixture(params=["recorded", pytest.param("live", marks=pytest.mark.live)])
 def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The model to talk to: a recorded real server (default) or a live one (``-m live``)."""
+    """Which model answers: "recorded" (a real server, replayed) or "live" (``-m live``)."""
     if request.param == "live":
         if not LIVE_URL:
             pytest.skip("set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs one) to run live")
         monkeypatch.setenv("OPENAI_BASE_URL", LIVE_URL)
         monkeypatch.setenv("OPENAI_API_KEY", LIVE_KEY or "not-needed")
         monkeypatch.setenv("SCIQA_MODEL", LIVE_MODEL)
-        yield LIVE_URL
+        yield "live"
         return
     monkeypatch.setenv("OPENAI_BASE_URL", RECORDED_URL)
     monkeypatch.setenv("OPENAI_API_KEY", RECORDING_KEY)
     monkeypatch.setenv("SCIQA_MODEL", RECORDED_MODEL)
     with recorder.use_cassette(f"{request.node.originalname}.yaml"):
-        yield RECORDED_URL
+        yield "recorded"
 
 
 def _settings(home: Path, **kw: object) -> Settings:
@@ -112,7 +112,7 @@ def test_cli_ask_json_over_http(server: str, built_home: Path, monkeypatch) -> N
     assert answer["model"].startswith(os.environ["SCIQA_MODEL"])
     # gemma3-270m is weak, and a live model may differ: what is checked is the contract, not
     # its wisdom. The recording holds a cited answer, so that path is always exercised.
-    if server == RECORDED_URL:
+    if server == "recorded":
         assert not answer["abstained"], answer["answer"]
         assert "2019" in answer["answer"]
     assert_grounded(answer)
@@ -151,13 +151,13 @@ def test_faithfulness_judge_over_http(server: str, built_home: Path) -> None:
     assert not answer.abstained
     verdict = judge_faithfulness(make_judge_model(settings), QUESTION, answer, answer.passages)
     assert verdict is None or isinstance(verdict, FaithfulnessVerdict)
-    if server == RECORDED_URL:
+    if server == "recorded":
         cassette = (CASSETTES / "test_faithfulness_judge_over_http.yaml").read_text("utf-8")
         assert answer.citations[0].quote[:40] in cassette.replace("\n", " ").replace("\\", "")
 
 
 def test_wrong_key_is_one_clear_error(server: str, built_home: Path, monkeypatch) -> None:
-    if server == LIVE_URL and not LIVE_KEY:
+    if server == "live" and not LIVE_KEY:
         pytest.skip("the live server takes any key")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
     with pytest.raises(ModelError, match=r"refused the API key \(401\): check OPENAI_API_KEY"):
