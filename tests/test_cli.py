@@ -79,6 +79,7 @@ def test_ask_plain_prints_answer_and_sources(home_copy: Path) -> None:
     assert m, sources[0]
     assert m.group(3) in CORPUS_FILES
     assert int(m.group(4)) < int(m.group(5))
+    assert out.rstrip().endswith("(answered by extractive)")
 
 
 def test_ask_stdin_answers_each_line_in_order(home_copy: Path) -> None:

@@ -87,6 +87,7 @@ def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
         for c in answer.citations:
             where = f"{c.source}:{c.start}-{c.end}"
             click.echo(f"[{c.n}] {c.title} ({c.section}, {where})")
+    click.echo(f"(answered by {answer.model})")
     if heading:
         click.echo()
 
