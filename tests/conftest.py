@@ -16,6 +16,10 @@ from sciqa import Pipeline, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "ingest" / "corpus"
+# What Answer.to_dict() (and so `sciqa ask --json`) holds.
+ANSWER_KEYS = {
+    "question", "answer", "abstained", "citations", "timings", "model", "passages", "query"
+}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

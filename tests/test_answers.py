@@ -10,7 +10,7 @@ import pytest
 from sciqa import NOT_FOUND, Pipeline
 from sciqa.evaluation import load_gold, score, summarize
 
-from .conftest import CORPUS, ROOT
+from .conftest import ANSWER_KEYS, CORPUS, ROOT
 
 # Floors measured when the answerer was last calibrated (see README "Quality"); they catch
 # regressions. The foundation's targets (0.80 / 0.80 / 0.10) are not all met yet.
@@ -88,16 +88,7 @@ def test_answer_is_a_frozen_project_type(pipeline: Pipeline) -> None:
     with pytest.raises(AttributeError):
         answer.answer = "x"  # type: ignore[misc]
     d = answer.to_dict()
-    assert set(d) == {
-        "question",
-        "answer",
-        "abstained",
-        "citations",
-        "timings",
-        "model",
-        "passages",
-        "query",
-    }
+    assert set(d) == ANSWER_KEYS
     assert d["query"] == d["question"]  # no history: searched as asked
     assert set(d["timings"]) == {"retrieve_ms", "answer_ms", "total_ms", "first_text_ms"}
     json.dumps(d)  # JSON-ready all the way down

@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, run_cli
+from .conftest import ANSWER_KEYS, CORPUS, run_cli
 
 QUESTION = "When did Amazon launch the Amazon Scholars program?"
-ANSWER_KEYS = {
-    "question",
-    "answer",
-    "abstained",
-    "citations",
-    "timings",
-    "model",
-    "passages",
-    "query",
-}
 CITATION_KEYS = {"n", "source", "title", "section", "chunk_id", "quote", "start", "end", "score"}
 CORPUS_FILES = {p.name for p in CORPUS.glob("*.txt")}
 
