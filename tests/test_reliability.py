@@ -17,6 +17,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -565,3 +566,153 @@ def test_ingest_onto_a_really_full_disk(home_copy: Path, small_disk: Path, tmp_p
     assert_store_consistent(home)
     manifest = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["files"]) == {p.name for p in folder.iterdir()}
+
+
+# -- interrupted rebuild -------------------------------------------------------------------
+
+
+def test_a_rebuild_interrupted_after_dropping_the_collection_heals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = _notes(tmp_path / "corpus", ("alpha", "beta"))
+    home = tmp_path / "home"
+    _fake_pipeline(home, corpus=corpus).ingest([corpus])
+    before = assert_store_consistent(home)
+
+    def reset_then_die(self: Store) -> None:  # killed inside reset, the collection gone
+        self.client.delete_collection(self.settings.collection)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "reset", reset_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        _fake_pipeline(home, corpus=corpus).ingest([corpus], rebuild=True)
+    monkeypatch.undo()
+
+    # the manifest vouches for nothing, so the next question indexes the corpus again
+    manifest = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"] == {} and set(manifest["pending"]) == {"alpha.txt", "beta.txt"}
+    again = _fake_pipeline(home, corpus=corpus)
+    answer = again.ask("What did the alpha survey number 3 measure?")
+    assert answer.abstained or answer.citations
+    assert assert_store_consistent(home) == before
+
+
+# -- SIGKILL mid-ingest --------------------------------------------------------------------
+
+KILLS_IN_CI = 3
+KILLS_IN_STRESS = 20
+REMOVED = "004_75d555dda68bfd9d.txt"
+REMOVED_QUESTION = "What is Bernhard Schölkopf's title at Amazon?"  # only the removed file says
+CHANGED = "003_ec9fe093f6959211.txt"
+
+
+@pytest.fixture(scope="module")
+def kill_scene(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The user's edits to the corpus (one file changed, one removed, one added) and the store a
+    clean, uninterrupted ``sciqa ingest`` of them makes from the built store."""
+    tmp = tmp_path_factory.mktemp("kill")
+    docs = tmp / "docs"
+    docs.mkdir()
+    for f in CORPUS.glob("*.txt"):
+        if f.name != REMOVED:
+            shutil.copyfile(f, docs / f.name)
+    # every offset in the changed file moves: its chunks must all be rewritten
+    (docs / CHANGED).write_text(
+        "Updated in 2026: this page was revised.\n\n" + file_text(CORPUS / CHANGED),
+        encoding="utf-8",
+    )
+    (docs / "observatory.txt").write_text(NEW_FACTS, encoding="utf-8")
+    reference = tmp / "reference"
+    shutil.copytree(built_home, reference)
+    started = time.monotonic()
+    done = run_cli("ingest", str(docs), home=reference, env={"SCIQA_INGEST_BATCH": "16"})
+    seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    return {"docs": docs, "chunks": assert_store_consistent(reference), "seconds": seconds}
+
+
+def _kill_ingest_at(home: Path, docs: Path, delay: float) -> bool:
+    """Start ``sciqa ingest docs``, SIGKILL it after ``delay`` seconds; whether it was killed."""
+    env = {**os.environ, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false"}
+    env["SCIQA_INGEST_BATCH"] = "16"  # many batches, so many places to be killed
+    exe = Path(sys.executable).with_name("sciqa")
+    child = subprocess.Popen(
+        [str(exe), "ingest", str(docs)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        child.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGKILL)
+    _, err = child.communicate()
+    assert child.returncode in (0, -signal.SIGKILL), err.decode(errors="replace")[-2000:]
+    return child.returncode == -signal.SIGKILL
+
+
+def _survive_kill(
+    built_home: Path, scene: dict, home: Path, delay: float, *, ask_after: bool = True
+) -> bool:
+    shutil.copytree(built_home, home)
+    docs = scene["docs"]
+    killed = _kill_ingest_at(home, docs, delay)
+
+    # 1. what the kill left is consistent, and the next `sciqa ask` answers from it
+    assert_store_consistent(home)
+    (answer,) = ask_json(home, QUESTION)
+    assert_scholars_answered(answer, docs, CORPUS)  # the old or the new version of a file
+
+    # 2. the next `sciqa ingest` completes, and the store is what a clean ingest makes
+    done = run_cli("ingest", str(docs), "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    assert assert_store_consistent(home) == scene["chunks"]
+    manifest = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pending"] == []
+    bm25 = home / "store" / "bm25"
+    assert manifest["bm25"] == (bm25 / "build.txt").read_text(encoding="utf-8")
+    ids = json.loads((bm25 / "ids.json").read_text(encoding="utf-8"))
+    assert sorted(ids) == sorted(set().union(*scene["chunks"].values()))
+
+    # 3. and it answers from the new corpus only (its chunks equal the reference's: asked once)
+    if not ask_after:
+        return killed
+    old, new, removed = ask_json(home, QUESTION, NEW_QUESTION, REMOVED_QUESTION)
+    assert_scholars_answered(old, docs)
+    assert "1931" in new["answer"] and {c["source"] for c in new["citations"]} == {
+        "observatory.txt"
+    }
+    assert REMOVED not in {c["source"] for c in removed["citations"]}
+    assert_verified(removed, docs)
+    return killed
+
+
+def _kill_delays(n: int, seconds: float, seed: int) -> list[float]:
+    """``n`` delays spread over the whole ingest (one in each n-th of it), in random order."""
+    rng = random.Random(seed)
+    delays = [seconds * (i + rng.random()) / n for i in range(n)]
+    rng.shuffle(delays)
+    return delays
+
+
+def _kill_many(built_home: Path, scene: dict, tmp_path: Path, n: int) -> None:
+    delays = _kill_delays(n, scene["seconds"], seed=7)
+    killed = [
+        _survive_kill(built_home, scene, tmp_path / f"run{i:02d}", delay, ask_after=i == n - 1)
+        for i, delay in enumerate(delays)
+    ]
+    print(
+        f"\nsigkill: {sum(killed)} of {n} ingests killed (the rest finished first) at "
+        f"{', '.join(f'{d:.1f}' for d in sorted(delays))} s of a {scene['seconds']:.1f} s ingest; "
+        f"every one answered, resumed and matched a clean ingest"
+    )
+    assert sum(killed) >= n * 2 // 3  # most kills land mid-ingest
+
+
+@pytest.mark.slow
+def test_sigkill_mid_ingest_then_ask_and_resume(
+    built_home: Path, kill_scene: dict, tmp_path: Path
+) -> None:
+    _kill_many(built_home, kill_scene, tmp_path, KILLS_IN_CI)
+
+
+@pytest.mark.stress
+def test_sigkill_mid_ingest_20_times(built_home: Path, kill_scene: dict, tmp_path: Path) -> None:
+    _kill_many(built_home, kill_scene, tmp_path, KILLS_IN_STRESS)

@@ -11,6 +11,7 @@ before that cannot be read now (an I/O error, a file being rewritten) keeps its 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import time
 from collections.abc import Sequence
@@ -181,10 +182,13 @@ def _sync(
     if dry_run:
         return IngestReport(**report, seconds=time.perf_counter() - began, dry_run=True)
 
-    if rebuild:
-        store.reset()
     todo = {s: files[s] for s in added + changed}
     work = bool(todo or removed or rebuild)
+    dropped: set[str] = set()  # a rebuild drops everything the old manifest knew of
+    if rebuild:
+        with contextlib.suppress(SciQAError):  # unreadable: nothing to add
+            old = store.manifest()
+            dropped = set(old.files) | set(old.pending) if old else set()
     # First, say what this run will touch: those files are pending until done, and the BM25
     # index is stale ("") until rebuilt. A changed file keeps its old entry (its old chunks
     # stay until its new ones are all stored).
@@ -193,10 +197,12 @@ def _sync(
         config,
         {s: v for s, v in previous.items() if s not in removed},
         [str(r) for r in roots],
-        pending=sorted(set(todo) | set(removed)),
+        pending=sorted(set(todo) | set(removed) | dropped),
         bm25="" if work else (before.bm25 if before else None),
     )
     manifest.write(store.manifest_path)
+    if rebuild:
+        store.reset()
     deleted = store.delete_sources(removed)
     gone = set(removed)
     manifest.pending = [s for s in manifest.pending if s not in gone]
