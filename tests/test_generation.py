@@ -100,6 +100,13 @@ def test_answer_cites_only_given_passages_with_verbatim_quotes() -> None:
     assert second.quote == "Grants total $20 million."
 
 
+def test_a_marker_after_the_full_stop_cites_that_sentence() -> None:
+    _, answer = _run(_answerer("Grants: $20 million. [2] The program launched in 2019. [1] The"))
+    assert_contract(answer, PASSAGES)
+    by_n = {c.n: c.quote for c in answer.citations}
+    assert by_n == {1: "Grants total $20 million.", 2: P1.text.split(". ")[0] + "."}
+
+
 def test_invented_markers_are_dropped_never_shown() -> None:
     streamed, answer = _run(_answerer("It launched in 2019 [4]. Academics work part time [1]."))
     assert "[4]" not in streamed and "[4]" not in answer.answer

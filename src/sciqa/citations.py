@@ -28,7 +28,8 @@ _NUMBER = re.compile(r"\d+")
 _OPENERS = "[【<"
 _CLOSERS = "]】>"
 _LONGEST_MARKER = 160  # an unclosed "[" or "<" longer than this is text, not a marker
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# Sentence ends; a marker written after the full stop ("... in 2019. [1]") stays with its sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?![\[【]\s*\d)|(?<=[\]】])\s+(?=[A-Z0-9\"“‘(])|\n+")
 # A supported sentence shares at least this share of its content terms with its quote.
 SUPPORT = 0.5
 
