@@ -714,5 +714,6 @@ def test_sigkill_mid_ingest_then_ask_and_resume(
 
 
 @pytest.mark.stress
+@pytest.mark.timeout(3600)
 def test_sigkill_mid_ingest_20_times(built_home: Path, kill_scene: dict, tmp_path: Path) -> None:
     _kill_many(built_home, kill_scene, tmp_path, KILLS_IN_STRESS)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sciqa import citations
+from sciqa import citations, providers
 from sciqa.answering import NOT_FOUND
 from sciqa.chunking import count_tokens
 from sciqa.conversation import Message, standalone_question
@@ -240,5 +240,5 @@ class LLMAnswerer:
 
 
 def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+    text = " ".join(providers.redact(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -7,6 +7,7 @@ LangChain's own ``BaseChatModel``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,18 @@ def get_key(explicit: str | None = None) -> str:
         "no API key: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
         "server), or use the offline answerer with SCIQA_LLM=extractive"
     )
+
+
+_KEY_SHAPED = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
+
+
+def redact(text: str) -> str:
+    """``text`` with the API key in use, and anything shaped like an OpenAI key, masked: for
+    messages that repeat what a server said (some servers echo the key they refused)."""
+    key = os.environ.get("OPENAI_API_KEY")
+    if key and len(key) >= 6:
+        text = text.replace(key, "***")
+    return _KEY_SHAPED.sub("sk-***", text)
 
 
 def base_url(explicit: str | None = None) -> str | None:
