@@ -232,3 +232,24 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
     assert _leaks(canary, *seen) == []
     assert _files_holding(home_copy, canary) == []  # store, feedback, anything under the home
     assert _files_holding(tmp_path, canary) == []
+
+
+# -- dependencies ----------------------------------------------------------------------------
+
+
+def test_every_dependency_is_pinned_to_a_compatible_range() -> None:
+    """A floor and a ceiling (or an exact pin) on each, so an install never picks up a major
+    version nobody tested; the floors clear the advisories noted in pyproject.toml."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    specs = [
+        *project["build-system"]["requires"],
+        *project["project"]["dependencies"],
+        *(r for extra in project["project"]["optional-dependencies"].values() for r in extra),
+    ]
+    for spec in map(Requirement, specs):
+        ops = {s.operator for s in spec.specifier}
+        assert "==" in ops or ({">=", "<"} <= ops), f"{spec}: give it a floor and a ceiling"
