@@ -337,6 +337,7 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self._cache: dict[str, np.ndarray] = {}
         self._vocab: tuple[object, list[str]] = (None, [])  # (the lexicon's df, its sorted terms)
+        self._near: dict[str, bool] = {}  # unknown term -> a known term is spelt nearly alike
         self._lock = threading.Lock()
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
@@ -440,13 +441,18 @@ class ExtractiveAnswerer:
         with self._lock:
             if self._vocab[0] is not lexicon.df:
                 self._vocab = (lexicon.df, sorted(lexicon.df))
+                self._near.clear()
             vocab = self._vocab[1]
-        missing = [
-            t
-            for t in want
-            if not lexicon.df.get(t) and not difflib.get_close_matches(t, vocab, n=1, cutoff=0.8)
-        ]
-        return len(missing) / len(want)
+        missing = 0
+        for t in want:
+            if lexicon.df.get(t):
+                continue
+            if t not in self._near:  # a fuzzy search of the vocabulary: ~30 ms, so remembered
+                if len(self._near) > 10_000:
+                    self._near.clear()
+                self._near[t] = bool(difflib.get_close_matches(t, vocab, n=1, cutoff=0.8))
+            missing += not self._near[t]
+        return missing / len(want)
 
     def answerability(self, question: str, ranked: list[_Candidate]) -> float:
         """Probability that the passages hold an answer at all."""
