@@ -8,6 +8,7 @@ name (what langchain-openai asks for).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -48,7 +49,8 @@ def prime_tiktoken_cache(cache_dir: Path) -> None:
             shutil.copyfile(Path(shipped.__file__).parent / "data" / "cl100k_base.tiktoken", tmp)
             os.replace(tmp, target)
         except OSError:  # a full disk or a read-only home: sciqa's own counting does not need it
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
 
 def count_tokens(text: str) -> int:

@@ -43,7 +43,8 @@ def _clean_errors(func: F) -> F:
                 raise
             if e.errno in (errno.ENOSPC, errno.EDQUOT):
                 _fail(f"the disk is full ({e}); free some space and try again")
-            _fail(f"{e.strerror or e}: {e.filename or ''} (run with SCIQA_DEBUG=1 for details)", 2)
+            where = f": {e.filename}" if e.filename else ""
+            _fail(f"{e.strerror or e}{where} (run with SCIQA_DEBUG=1 for details)", 2)
         except Exception as e:
             if os.environ.get("SCIQA_DEBUG"):
                 raise

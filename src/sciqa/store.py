@@ -174,6 +174,11 @@ def _client(settings: Settings) -> ClientAPI:
                 f"the disk holding {where} is full, and Chroma needs some room to open the "
                 "store: free some space and try again (the store itself is intact)"
             ) from e
+        if isinstance(e, OSError) and not settings.chroma_url:
+            raise StoreError(
+                f"cannot create the store at {where}: {e.strerror or e}. Check that SCIQA_HOME "
+                f"({settings.home}) is a folder you can write to"
+            ) from e
         raise StoreError(
             f"cannot open the Chroma store at {where}: {e}. If it is corrupt, run "
             "`sciqa ingest --rebuild`"
