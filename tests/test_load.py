@@ -292,3 +292,19 @@ def test_ui_load_in_five_waves_memory_stays_flat(pipeline: Pipeline, ui_server: 
     record("ui-5x20-sessions", figures)
     rss = figures["server_rss_mb"]
     assert rss[-1] - rss[1] < 50
+
+
+def test_the_sessions_kept_in_memory_are_capped(
+    home_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory per session is what the waves above measure; the number of sessions is capped."""
+    import gradio as gr
+
+    from sciqa_ui import app
+    from sciqa_ui import handlers as h
+
+    launched: list[dict[str, Any]] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.append(kw))
+    monkeypatch.setattr(h, "prime_answerer", lambda pipeline, **kw: None)
+    app.launch(settings=Settings(home=home_copy, progress=False))
+    assert launched[-1]["state_session_capacity"] == app.SESSIONS <= 1000

@@ -24,6 +24,10 @@ from sciqa_ui import handlers as h
 
 CONCURRENCY = 4  # answers computed at once (typed or example questions); the rest queue
 QUEUE_SIZE = 64  # beyond this, a visitor is told the queue is full
+# Sessions whose chat is kept in memory (about 140 KB each with two turns, measured in
+# tests/test_load.py); beyond this the least recently used one forgets its history. Gradio's
+# default, 10,000, would let a long-running server grow past a gigabyte.
+SESSIONS = 1000
 
 
 def _asset(name: str) -> str:
@@ -232,6 +236,7 @@ def _serve(demo: gr.Blocks, host: str, port: int, users: list[tuple[str, str]]) 
         mcp_server=False,
         enable_monitoring=False,
         run_history=False,
+        state_session_capacity=SESSIONS,
         footer_links=[],
         theme=theme(),
         css=_asset("style.css"),
