@@ -305,6 +305,6 @@ def test_the_sessions_kept_in_memory_are_capped(
 
     launched: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.append(kw))
-    monkeypatch.setattr(h, "prime_answerer", lambda pipeline, **kw: None)
+    monkeypatch.setattr(h, "prime_answerer", lambda pipeline, **kw: 0)
     app.launch(settings=Settings(home=home_copy, progress=False))
     assert launched[-1]["state_session_capacity"] == app.SESSIONS <= 1000

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,20 +115,34 @@ def ingest(
         except SciQAError:
             raise
         except Exception as e:
-            if _disk_full(e):
+            if _disk_full(e, store.dir):
                 raise StoreError(
                     f"the disk holding {settings.home} is full ({_short(e)}). Free some space, "
                     "then run `sciqa ingest` again to finish: nothing was lost, the store answers "
                     "as it did before, with the files finished before the disk filled"
                 ) from e
+            if type(e).__module__.startswith("chromadb"):
+                raise StoreError(
+                    f"Chroma could not write to the store at {store.dir} ({_short(e)}). Nothing "
+                    "was lost: the store answers as it did before; run `sciqa ingest` again to "
+                    "finish, and `sciqa ingest --rebuild` if this happens again"
+                ) from e
             raise
 
 
-def _disk_full(e: BaseException) -> bool:
+LOW_DISK_BYTES = 32 * 2**20  # after a failed write, less room than this means the disk filled
+
+
+def _disk_full(e: BaseException, where: Path) -> bool:
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
-    text = str(e).lower()  # Chroma reports SQLite's and the system's words
-    return "disk is full" in text or "no space left" in text
+    text = str(e).lower()  # Chroma reports SQLite's and the system's words, or neither
+    if "disk is full" in text or "no space left" in text:
+        return True
+    try:  # a full disk can surface as any error; the write that failed may have freed its room
+        return shutil.disk_usage(where).free < LOW_DISK_BYTES
+    except OSError:
+        return False
 
 
 def _short(e: BaseException, limit: int = 160) -> str:
