@@ -6,10 +6,11 @@ EXAMPLE_QUESTION := When did Amazon launch the Amazon Scholars program?
 
 .PHONY: run install dev browser test lint calibrate cassettes clean
 
-# Set up the virtualenv with sciqa and its runtime dependencies.
+# Set up the virtualenv with sciqa and its runtime dependencies (and a setuptools newer than
+# the 65.5 that python -m venv brings, which has published advisories).
 $(BIN)/sciqa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
