@@ -15,10 +15,8 @@ import json
 import os
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,7 @@ from sciqa import NOT_FOUND, Answer, ModelError, Pipeline, Settings
 from sciqa.citations import strip_markers
 from sciqa.cli import cli
 from tests.conftest import CORPUS, run_cli
+from tests.openai_server import Scripted, sse
 
 # Read at import, before the autouse fixture clears the OpenAI variables for each test.
 LIVE_URL = os.environ.get("OPENAI_BASE_URL")
@@ -167,60 +166,6 @@ def test_wrong_key_is_one_clear_error(server: str, built_home: Path, monkeypatch
 # -- faults from a scripted server ------------------------------------------------------------
 
 
-def _sse(text: str) -> bytes:
-    chunks = [
-        {
-            "id": "x",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": "scripted",
-            "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}],
-        }
-        for word in re.findall(r"\S+\s*", text)
-    ]
-    lines = [f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"]
-    return "".join(lines).encode()
-
-
-class Scripted:
-    """A loopback HTTP server answering each request with the next scripted reply."""
-
-    def __init__(self, replies: list[tuple[int, bytes, float]]) -> None:
-        self.replies = replies
-        self.requests = 0
-        script = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                status, body, delay = script.replies[min(script.requests, len(replies) - 1)]
-                script.requests += 1
-                time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    kind = "text/event-stream" if body.startswith(b"data:") else "application/json"
-                    self.send_header("content-type", kind)
-                    self.send_header("content-length", str(len(body)))
-                    if status == 429:
-                        self.send_header("retry-after-ms", "10")
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting: what the timeout test wants
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Scripted]]:
     started: list[Scripted] = []
@@ -238,7 +183,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Scripted]]:
 
 ERROR_500 = json.dumps({"error": {"message": "model crashed", "type": "server_error"}}).encode()
 ERROR_429 = json.dumps({"error": {"message": "slow down", "type": "rate_limit"}}).encode()
-GOOD = _sse("Michael Kearns and Aaron Roth wrote it [1].")
+GOOD = sse("Michael Kearns and Aaron Roth wrote it [1].")
 
 
 def test_a_500_is_retried_then_succeeds(scripted, built_home: Path) -> None:

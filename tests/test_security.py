@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,7 @@ from sciqa.generation import LLMAnswerer
 from sciqa_ui import handlers as h
 
 from .conftest import CORPUS, ROOT, run_cli
+from .openai_server import Scripted, sse
 
 POISONED = Path(__file__).parent / "fixtures" / "poisoned" / "corpus"
 INJECTIONS = [
@@ -111,50 +110,16 @@ def test_an_obedient_model_cannot_cite_what_was_not_retrieved(
 # -- API keys --------------------------------------------------------------------------------
 
 
-class KeyedServer:
-    """A loopback OpenAI-compatible server that records the key it is sent and answers with
-    ``status`` and a body that echoes the key back, as careless servers' errors do."""
+def _keyed(status: int) -> Scripted:
+    """Answers with ``status``; an error body echoes the key back, as careless servers do."""
 
-    def __init__(self, status: int) -> None:
-        self.keys: list[str] = []
-        script = self
+    def reply(key: str) -> tuple[int, bytes, float]:
+        if status == 200:
+            return 200, sse("Amazon launched it in 2019 [1].", model="keyed"), 0.0
+        message = f"Incorrect API key provided: {key}. Your key {key} was rejected."
+        return status, json.dumps({"error": {"message": message, "type": "x"}}).encode(), 0.0
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                key = self.headers.get("authorization", "").removeprefix("Bearer ")
-                script.keys.append(key)
-                if status == 200:
-                    words = ["Amazon ", "launched ", "it ", "in ", "2019 ", "[1]."]
-                    chunks = [
-                        {"id": "x", "object": "chat.completion.chunk", "created": 0,
-                         "model": "keyed", "choices": [{"index": 0, "delta": {"content": w},
-                                                        "finish_reason": None}]}
-                        for w in words
-                    ]  # fmt: skip
-                    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
-                    data, kind = (body + "data: [DONE]\n\n").encode(), "text/event-stream"
-                else:
-                    message = f"Incorrect API key provided: {key}. Your key {key} was rejected."
-                    data = json.dumps({"error": {"message": message, "type": "x"}}).encode()
-                    kind = "application/json"
-                self.send_response(status)
-                self.send_header("content-type", kind)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    return Scripted(reply)
 
 
 @pytest.fixture
@@ -165,8 +130,8 @@ def canary(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def keyed() -> Iterator[dict[int, KeyedServer]]:
-    servers = {status: KeyedServer(status) for status in (200, 401, 500)}
+def keyed() -> Iterator[dict[int, Scripted]]:
+    servers = {status: _keyed(status) for status in (200, 401, 500)}
     yield servers
     for s in servers.values():
         s.close()
@@ -182,7 +147,7 @@ def _files_holding(root: Path, canary: str) -> list[str]:
 
 def test_the_api_key_goes_to_the_server_and_nowhere_else(
     canary: str,
-    keyed: dict[int, KeyedServer],
+    keyed: dict[int, Scripted],
     home_copy: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -1,0 +1,77 @@
+"""A scripted OpenAI-compatible server on loopback, for the faults a healthy server will not
+produce on demand (500, 429, hangs, malformed JSON, a server that echoes the key it was sent)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Reply = tuple[int, bytes, float]  # status, body, seconds to wait before answering
+
+
+def sse(text: str, model: str = "scripted") -> bytes:
+    """``text`` as a streamed chat completion, a word per chunk."""
+    chunks = [
+        {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}],
+        }
+        for word in re.findall(r"\S+\s*", text)
+    ]
+    lines = [f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"]
+    return "".join(lines).encode()
+
+
+class Scripted:
+    """Answers each request with the next scripted reply (the last one repeats), or with what
+    ``replies`` returns for the API key the request carried; records the keys it was sent."""
+
+    def __init__(self, replies: list[Reply] | Callable[[str], Reply]) -> None:
+        self.replies = replies
+        self.requests = 0
+        self.keys: list[str] = []
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                key = self.headers.get("authorization", "").removeprefix("Bearer ")
+                script.keys.append(key)
+                status, body, delay = script.reply(key)
+                time.sleep(delay)
+                try:
+                    self.send_response(status)
+                    kind = "text/event-stream" if body.startswith(b"data:") else "application/json"
+                    self.send_header("content-type", kind)
+                    self.send_header("content-length", str(len(body)))
+                    if status == 429:
+                        self.send_header("retry-after-ms", "10")
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting: what the timeout test wants
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def reply(self, key: str) -> Reply:
+        self.requests += 1
+        if callable(self.replies):
+            return self.replies(key)
+        return self.replies[min(self.requests, len(self.replies)) - 1]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
