@@ -183,3 +183,14 @@ def test_help_shows_examples(tmp_path: Path) -> None:
     assert re.search(r"^\s+sciqa ask \S.*--json", sub.stdout, re.MULTILINE), sub.stdout
     assert "--json" in sub.stdout
     assert not (tmp_path / "h" / "store").exists()  # help touches no store
+
+
+def test_ingest_rebuild_without_paths_keeps_the_users_folder(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "tea.md").write_text("# Tea\n\nOolong tea is partly oxidised.\n", encoding="utf-8")
+    home = tmp_path / "home"
+    assert run_cli("ingest", str(notes), home=home).returncode == 0
+    rebuilt = run_cli("ingest", "--rebuild", "--json", home=home)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["added"] == ["tea.md"]  # not the bundled corpus

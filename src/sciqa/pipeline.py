@@ -21,7 +21,7 @@ from sciqa.answering import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
-from sciqa.errors import ConfigError, ModelError, QuestionError
+from sciqa.errors import ConfigError, ModelError, QuestionError, SciQAError
 from sciqa.resources import default_corpus
 from sciqa.retrieval import HybridRetriever
 from sciqa.schema import Answer, IngestReport, Passage
@@ -101,8 +101,9 @@ class Pipeline:
         dry_run: bool = False,
         rebuild: bool = False,
     ) -> IngestReport:
-        """Make the store mirror ``paths`` (default: the configured or bundled corpus)."""
-        roots = [Path(p) for p in paths] if paths else [self.corpus_root()]
+        """Make the store mirror ``paths`` (default: the folders it was built from, else the
+        configured or bundled corpus: `ingest --rebuild` never swaps a user's documents out)."""
+        roots = [Path(p) for p in paths] if paths else self._built_from()
         with self._ingest_lock:
             return indexing.ingest(
                 self.store,
@@ -112,6 +113,17 @@ class Pipeline:
                 dry_run=dry_run,
                 rebuild=rebuild,
             )
+
+    def _built_from(self) -> list[Path]:
+        try:
+            manifest = self.store.manifest()
+        except SciQAError:  # unreadable: --rebuild is how it gets mended
+            manifest = None
+        return (
+            [Path(r) for r in manifest.roots]
+            if manifest and manifest.roots
+            else [self.corpus_root()]
+        )
 
     def corpus_root(self) -> Path:
         return self.settings.corpus or default_corpus()
