@@ -158,7 +158,9 @@ def _print_report(report: IngestReport) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_clean_errors
 def ingest(paths: tuple[str, ...], dry_run: bool, rebuild: bool, as_json: bool) -> None:
-    """Make the store mirror PATHS (files or folders of .txt/.md; default: the bundled corpus).
+    """Make the store mirror PATHS (files or folders of .txt/.md).
+
+    With no PATHS: the folders the store was built from, or the bundled corpus for a new store.
 
     Unchanged files are skipped, changed ones replaced, files no longer there removed.
     Unreadable, empty, binary and duplicate files are reported by name and skipped.
