@@ -4,7 +4,9 @@
 
 For every gold question, every sentence of the retrieved passages is a training row (features
 from ``sciqa.answering.FEATURES``); it is positive when it holds one of the question's gold facts.
-A logistic regression (numpy, L2, balanced classes) gives the weights; the threshold is the one
+A listwise ranker (numpy, L2) gives the weights, scaled to a probability by a logistic
+regression (balanced classes); a second logistic regression over the best sentences' features
+says whether the question is answerable at all, and the threshold is the one
 that abstains on the most unanswerable questions while abstaining on at most 10% of answerable
 ones. Writes ``src/sciqa/extractive.json``. Check the result on the held-out set with
 ``sciqa eval --gold evals/heldout.jsonl``: it was not used here.
@@ -26,11 +28,13 @@ from sciqa.answering import (
     FEATURES,
     ExtractiveAnswerer,
     Weights,
+    _Candidate,
     clean_question,
     is_question,
 )
 from sciqa.embeddings import make_embeddings
 from sciqa.evaluation import fact_present, load_gold, score, summarize
+from sciqa.schema import Passage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +58,31 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> tuple[np.ndarray, flo
     return w[:-1], float(w[-1])
 
 
+def fit_standardized(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    """:func:`fit` on features scaled to mean 0 and variance 1, so that the penalty weighs every
+    feature alike, then unscaled: the same linear model over the raw features."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    w, b = fit((x - mean) / std, y, l2=l2)
+    return w / std, b - float((w * mean / std).sum())
+
+
+def fit_ranker(groups: list[tuple[np.ndarray, np.ndarray]], l2: float = 1e-3) -> np.ndarray:
+    """Listwise learning to rank: weights under which, for each question, the sentences holding
+    a gold fact take the most of a softmax over that question's sentences (ListNet with a
+    one-hot-ish target). It ranks the answering sentence first more often than a pointwise fit
+    over all sentences at once (on this gold set: 75% against 68% of answerable questions)."""
+    groups = [(x, y / y.sum()) for x, y in groups if y.sum() > 0]
+    w = np.zeros(groups[0][0].shape[1])
+    for _ in range(3000):  # plain gradient descent: 14 weights, a convex loss
+        grad = l2 * w
+        for x, target in groups:
+            s = x @ w
+            p = np.exp(s - s.max())
+            grad += x.T @ (p / p.sum() - target) / len(groups)
+        w -= 0.5 * grad
+    return w
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gold", type=Path, default=ROOT / "evals" / "gold.jsonl")
@@ -70,21 +99,28 @@ def main() -> None:
     pipeline = Pipeline(settings, embeddings=embeddings, answerer=probe)
     pipeline.ensure_ready()
     # The answerer drops instructions from a question and declines orders (see
-    # ExtractiveAnswerer.answer); it is fitted on what it really scores.
+    # ExtractiveAnswerer.answer), after the pipeline corrected its spelling; it is fitted on
+    # what it really scores.
+    spell = pipeline.store.lexicon.correct
     gold = [
-        i.model_copy(update={"question": clean_question(i.question)})
+        i.model_copy(update={"question": spell(clean_question(i.question))})
         for i in load_gold(args.gold)
         if is_question(clean_question(i.question))
     ]
-    passages, rows, labels = {}, [], []
+    passages, groups = {}, []
     for item in gold:
         passages[item.id] = pipeline.retrieve(item.question)
         candidates, x = probe.candidates(item.question, passages[item.id])
-        for c, row in zip(candidates, x):
-            rows.append(row)
-            labels.append(item.answerable and any(fact_present(f, c.text) for f in item.facts))
-    x, y = np.array(rows), np.array(labels, dtype=float)
-    w, b = fit(x, y)
+        y = [any(fact_present(f, c.text) for f in item.facts) for c in candidates]
+        groups.append((x, np.array(y, dtype=float) * item.answerable))
+    # Rank the sentences listwise, then scale that ranking score into a probability that a
+    # sentence answers (the scale and bias matter: the answer quotes the sentences within half
+    # the best one's probability, and the answerability model reads it).
+    direction = fit_ranker(groups)
+    x = np.vstack([g[0] for g in groups if len(g[1])])
+    y = np.concatenate([g[1] for g in groups])
+    (scale,), b = fit((x @ direction)[:, None], y)
+    w = scale * direction
     print(f"{len(y)} sentences, {int(y.sum())} positive")
     for name, value in zip(FEATURES, w):
         print(f"  {name:12} {value:+.3f}")
@@ -97,16 +133,28 @@ def main() -> None:
     ranked = {i.id: answerer.score(i.question, passages[i.id]) for i in gold}
     scored = [i for i in gold if ranked[i.id]]
     z = np.array([answerer.answerability_features(ranked[i.id], i.question) for i in scored])
-    a, a0 = fit(z, np.array([i.answerable for i in scored], dtype=float), l2=1e-2)
+    # 22 unanswerable questions are few for 13 features: standardised and well regularised (the
+    # penalty chosen by 5-fold cross-validation on the gold set; see the closing note of issue 2).
+    a, a0 = fit_standardized(z, np.array([i.answerable for i in scored], dtype=float), l2=0.03)
     print("answerability:")
     for name, value in zip(ANSWERABILITY, a):
         print(f"  {name:12} {value:+.3f}")
     answerer.weights = Weights(tuple(w), float(b), tuple(a), float(a0), 0.5)
 
+    # The threshold is picked on whole answers (a question asking two things is answered in
+    # parts); the sentences of each (part of a) question are scored once, not per threshold.
+    plain_score, memo = answerer.score, {}
+
+    def score_once(question: str, found: list[Passage]) -> list[_Candidate]:
+        if (question, id(found)) not in memo:
+            memo[question, id(found)] = plain_score(question, found)
+        return memo[question, id(found)]
+
+    answerer.score = score_once  # type: ignore[method-assign]
     best = None
     for threshold in np.arange(0.05, 0.96, 0.01):
         answerer.min_score = float(threshold)
-        results = [score(i, answerer.compose(i.question, ranked[i.id])) for i in gold]
+        results = [score(i, answerer.answer(i.question, passages[i.id])) for i in gold]
         s = summarize(results)
         if s.false_abstention <= args.max_false_abstention:
             key = (s.abstain_recall + s.answered_correctly, -threshold)

@@ -181,6 +181,8 @@ class Pipeline:
         question = self.check_question(question)
         self.ensure_ready()
         query = answerer.condense(question, history) if history else question
+        # Misspelt words are searched as the collection spells them (Answer.query shows it).
+        query = self.store.lexicon.correct(query)
         return answerer, query, self.retriever.retrieve(query, k or self.settings.k)
 
     def ask(

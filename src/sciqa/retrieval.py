@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from langchain_core.embeddings import Embeddings
 
+from sciqa.questions import split_question
 from sciqa.schema import Passage
 from sciqa.store import Store
 
@@ -31,12 +32,19 @@ class HybridRetriever:
         self.fetch_k = fetch_k
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
-        vector = self.embeddings.embed_query(query)
-        dense = self.store.dense_search(vector, self.fetch_k)
-        sparse = self.store.bm25_search(query, self.fetch_k)
-        dense_ids = [cid for cid, _ in dense]
-        sparse_ids = [cid for cid, _ in sparse]
-        fused = reciprocal_rank_fusion([dense_ids, sparse_ids])
+        """The ``k`` best passages; for a question that asks several things (see
+        :func:`~sciqa.questions.split_question`), ``k`` more for each further part, from the
+        rankings of the whole question and of each part fused together."""
+        parts = split_question(query)
+        texts = [query, *parts] if len(parts) > 1 else [query]
+        rankings: list[list[str]] = []
+        for text in texts:
+            vector = self.embeddings.embed_query(text)
+            rankings.append([cid for cid, _ in self.store.dense_search(vector, self.fetch_k)])
+            rankings.append([cid for cid, _ in self.store.bm25_search(text, self.fetch_k)])
+        dense_ids, sparse_ids = rankings[0], rankings[1]
+        k *= len(parts)
+        fused = reciprocal_rank_fusion(rankings)
         ranked = sorted(fused, key=lambda cid: -fused[cid])
         found = self.store.passages(ranked[: k * 2])
         out: list[Passage] = []

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 import shutil
 import sqlite3
@@ -40,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sciqa.errors import StoreError, StoreLockedError, StoreMismatchError
-from sciqa.lexical import terms
+from sciqa.lexical import Lexicon, term_words, terms
 from sciqa.schema import Passage
 
 if TYPE_CHECKING:
@@ -183,17 +182,6 @@ def _client(settings: Settings) -> ClientAPI:
             f"cannot open the Chroma store at {where}: {e}. If it is corrupt, run "
             "`sciqa ingest --rebuild`"
         ) from e
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """Document frequencies of terms over all chunks, for IDF weights."""
-
-    n_docs: int
-    df: dict[str, int]
-
-    def idf(self, term: str) -> float:
-        return math.log(1 + (self.n_docs + 1) / (self.df.get(term, 0) + 0.5))
 
 
 class Store:
@@ -393,15 +381,21 @@ class Store:
         import bm25s
 
         ids, texts = self._all_texts()
-        tokenized = [terms(t) for t in texts]
+        tokenized = []
         df: Counter[str] = Counter()
-        for toks in tokenized:
+        surface: dict[str, str] = {}
+        for text in texts:
+            pairs = term_words(text)
+            toks = [t for t, _ in pairs]
+            tokenized.append(toks)
             df.update(set(toks))
+            for t, w in pairs:
+                surface.setdefault(t, w)
         model: Any = False
         if ids:
             model = bm25s.BM25()
             model.index(tokenized, show_progress=False)
-        return ids, model, Lexicon(len(ids), dict(df))
+        return ids, model, Lexicon(len(ids), dict(df), surface)
 
     def _save_bm25(self, ids: list[str], model: Any, lexicon: Lexicon) -> str:
         """Write the index under ``bm25/``, replacing the old one whole; returns its build id."""
@@ -414,7 +408,10 @@ class Store:
                 model.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
             (tmp / "lexicon.json").write_text(
-                json.dumps({"n_docs": lexicon.n_docs, "df": lexicon.df}), encoding="utf-8"
+                json.dumps(
+                    {"n_docs": lexicon.n_docs, "df": lexicon.df, "surface": lexicon.surface}
+                ),
+                encoding="utf-8",
             )
             (tmp / "build.txt").write_text(build, encoding="utf-8")
             if self.bm25_dir.exists():
@@ -449,7 +446,11 @@ class Store:
             model = bm25s.BM25.load(str(self.bm25_dir), mmap=False, show_progress=False)
             if model.scores["num_docs"] != len(ids):
                 raise ValueError(f"{len(ids)} ids for {model.scores['num_docs']} documents")
-        return list(ids), model, Lexicon(int(lex["n_docs"]), dict(lex["df"]))
+        return (
+            list(ids),
+            model,
+            Lexicon(int(lex["n_docs"]), dict(lex["df"]), dict(lex.get("surface", {}))),
+        )
 
     def _load_bm25(self) -> None:
         """Load the saved BM25 index; build it from the collection instead when it does not match

@@ -1,0 +1,42 @@
+"""Questions that ask two things at once: "What is it called, and in which month did ...?"
+
+Each part is retrieved for and answered on its own, so that a passage answering the second half
+is not crowded out by those answering the first.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WH = (
+    r"(?:what|which|who|whom|whose|when|where|why|how|in which|in what|through what|at what|"
+    r"on what|for what|from which|from what)\b"
+)
+# ", and which ...", " and how many ...": a second question joined to the first.
+_JOINED = re.compile(rf",?\s+(?:and|but|also|plus)\s+(?={_WH})", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def split_question(question: str) -> list[str]:
+    """The questions ``question`` asks, in order: itself when it asks one thing.
+
+    Sentences that ask nothing ("Amazon started a program with NSF in 2019.") stay with the
+    question after them; a part shorter than three words is not split off.
+    """
+    parts: list[str] = []
+    context = ""
+    for sentence in _SENTENCE.split(" ".join(question.split())):
+        if not sentence.endswith("?"):
+            context = f"{context} {sentence}".strip()
+            continue
+        pieces = _JOINED.split(sentence)
+        if any(len(p.split()) < 3 for p in pieces):
+            pieces = [sentence]
+        for piece in pieces:
+            piece = piece.rstrip(" ,;")
+            piece = piece[:1].upper() + piece[1:]
+            parts.append(f"{context} {piece if piece.endswith('?') else piece + '?'}".strip())
+            context = ""
+    if context and parts:  # trailing words after the last question belong to it
+        parts[-1] = f"{parts[-1]} {context}"
+    return parts if len(parts) > 1 else [question]
