@@ -70,6 +70,13 @@ def test_ask_plain_prints_answer_and_sources(home_copy: Path) -> None:
     assert m.group(3) in CORPUS_FILES
     assert int(m.group(4)) < int(m.group(5))
     assert out.rstrip().endswith("(answered by extractive)")
+    assert "searched for" not in out  # asked as written
+
+
+def test_ask_plain_says_what_it_searched_for_when_it_corrected_spelling(home_copy: Path) -> None:
+    result = run_cli("ask", "What does Michael Kerns advise students?", home=home_copy)
+    assert result.returncode == 0, result.stderr
+    assert "(searched for: What does Michael Kearns advise students?)" in result.stdout
 
 
 def test_ask_stdin_answers_each_line_in_order(home_copy: Path) -> None:

@@ -88,6 +88,8 @@ def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
         for c in answer.citations:
             where = f"{c.source}:{c.start}-{c.end}"
             click.echo(f"[{c.n}] {c.title} ({c.section}, {where})")
+    if answer.query and answer.query != answer.question:
+        click.echo(f"(searched for: {answer.query})")  # a follow-up, or a spelling corrected
     click.echo(f"(answered by {answer.model})")
     if heading:
         click.echo()
