@@ -111,8 +111,14 @@ def test_huge_question_is_a_clean_error(home_copy: Path) -> None:
     question = ("Why " + "very " * 40_000 + "long?")[:200_000]
     assert len(question.encode()) >= 200_000
     result = run_cli("ask", "-", home=home_copy, stdin=question + "\n")
-    line = assert_clean_error(result, "200,000 characters", "limit")
+    line = assert_clean_error(result, "line 1:", "200,000 characters", "limit")
     assert len(line) < 500  # the question itself is not echoed back
+    as_json = run_cli("ask", "-", "--json", home=home_copy, stdin=f"{QUESTION}\n{question}\n")
+    assert as_json.returncode == 1
+    ok, failed = (json.loads(x) for x in as_json.stdout.splitlines())
+    assert "2019" in ok["answer"]
+    assert failed["line"] == 2 and "limit" in failed["error"]
+    assert len(failed["question"]) <= 201 and failed["question"].startswith("Why very")
 
 
 def test_ingest_missing_path_is_a_clean_error(home_copy: Path) -> None:

@@ -118,17 +118,19 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None) -> None:
         _emit(pipeline.ask(question, k=k), as_json)
         return
     failures = 0
-    for line in sys.stdin:
+    for n, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
         try:
             answer = pipeline.ask(line, k=k)
         except SciQAError as e:
             failures += 1
-            if as_json:
-                click.echo(json.dumps({"question": line.strip(), "error": str(e)}))
+            if as_json:  # which line failed, without echoing a huge question back whole
+                asked = line.strip()
+                asked = asked if len(asked) <= 200 else asked[:200] + "…"
+                click.echo(json.dumps({"line": n, "question": asked, "error": str(e)}))
             else:
-                click.echo(f"sciqa: error: {e}", err=True)
+                click.echo(f"sciqa: error: line {n}: {e}", err=True)
             continue
         _emit(answer, as_json, heading=True)
     if failures:
