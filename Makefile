@@ -49,7 +49,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check src tests evals ui
 	$(BIN)/mypy
 
-# Refit the extractive answerer on evals/gold.jsonl (writes src/sciqa/extractive.json).
+# Refit the extractive answerer on evals/gold.jsonl and evals/train.jsonl (writes src/sciqa/extractive.json).
 calibrate: $(BIN)/sciqa
 	$(BIN)/python evals/calibrate.py
 

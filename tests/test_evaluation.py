@@ -330,7 +330,7 @@ EVALS = Path(__file__).resolve().parents[1] / "evals"
 CORPUS = Path(__file__).resolve().parents[1] / "ingest" / "corpus"
 
 
-@pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl"])
+@pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl", "train.jsonl"])
 def test_gold_items_hold_checkable_evidence(name: str) -> None:
     from sciqa.evaluation import load_gold
     from sciqa.metrics import fact_present, normalize

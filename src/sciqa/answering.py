@@ -577,6 +577,8 @@ class ExtractiveAnswerer:
         for c in ranked[1:]:
             if len(chosen) == limit or c.score < floor:
                 break
+            if c.passage.source != ranked[0].passage.source and c.score < ranked[0].score * 0.8:
+                continue  # another document must answer nearly as well to be quoted beside it
             c_terms = set(terms(c.text))
             if any(_similar(c_terms, set(terms(o.text))) for o in chosen):
                 continue  # says the same again (overlapping chunks, repeated captions)

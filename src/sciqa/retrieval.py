@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import zip_longest
 
 from langchain_core.embeddings import Embeddings
 
@@ -23,6 +24,10 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) ->
     return scores
 
 
+def _best_first(scores: dict[str, float]) -> list[str]:
+    return sorted(scores, key=lambda cid: -scores[cid])
+
+
 class HybridRetriever:
     """Top passages for a query from both retrievers, best first, duplicates collapsed."""
 
@@ -32,20 +37,26 @@ class HybridRetriever:
         self.fetch_k = fetch_k
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
-        """The ``k`` best passages; for a question that asks several things (see
-        :func:`~sciqa.questions.split_question`), ``k`` more for each further part, from the
-        rankings of the whole question and of each part fused together."""
+        """The ``k`` best passages, best first.
+
+        For a question that asks several things (see :func:`~sciqa.questions.split_question`)
+        each part is searched too, and the parts' best passages are taken in turn before the
+        rest, so that the second half of the question is not crowded out by the first.
+        """
         parts = split_question(query)
         texts = [query, *parts] if len(parts) > 1 else [query]
-        rankings: list[list[str]] = []
+        searches: list[tuple[list[str], list[str]]] = []  # (dense, BM25) ranking of each text
         for text in texts:
             vector = self.embeddings.embed_query(text)
-            rankings.append([cid for cid, _ in self.store.dense_search(vector, self.fetch_k)])
-            rankings.append([cid for cid, _ in self.store.bm25_search(text, self.fetch_k)])
-        dense_ids, sparse_ids = rankings[0], rankings[1]
-        k *= len(parts)
-        fused = reciprocal_rank_fusion(rankings)
-        ranked = sorted(fused, key=lambda cid: -fused[cid])
+            dense = [cid for cid, _ in self.store.dense_search(vector, self.fetch_k)]
+            sparse = [cid for cid, _ in self.store.bm25_search(text, self.fetch_k)]
+            searches.append((dense, sparse))
+        dense_ids, sparse_ids = searches[0]
+        fused = reciprocal_rank_fusion([r for pair in searches for r in pair])
+        ranked = _best_first(fused)
+        if len(parts) > 1:
+            turns = zip_longest(*(_best_first(reciprocal_rank_fusion(p)) for p in searches[1:]))
+            ranked = list(dict.fromkeys([c for turn in turns for c in turn if c] + ranked))
         found = self.store.passages(ranked[: k * 2])
         out: list[Passage] = []
         seen_text: set[str] = set()
@@ -64,4 +75,4 @@ class HybridRetriever:
             )
             if len(out) == k:
                 break
-        return out
+        return sorted(out, key=lambda p: -p.score)
