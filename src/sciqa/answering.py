@@ -9,9 +9,10 @@ extractive. Every sentence of the retrieved passages is scored by
 - answer type: a "when" question wants a date, "how many" a number, "where" a place,
   "who" a name; a sentence without one is marked down,
 
-and one to three sentences are quoted verbatim, in document order, each followed by ``[n]``.
-When the best score is below ``min_score`` (calibrated on the gold set's unanswerable questions)
-it answers :data:`NOT_FOUND` instead.
+weighted by a listwise ranker, and one to three sentences are quoted verbatim, in document
+order, each followed by ``[n]`` (a question asking two things also gets each part's best).
+A second model over the best sentences says whether they answer at all; below its threshold
+(both fitted by ``evals/calibrate.py``) it answers :data:`NOT_FOUND` instead.
 """
 
 from __future__ import annotations

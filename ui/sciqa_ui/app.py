@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr  # sciqa_ui/__init__.py has turned its telemetry off by now
 
 from sciqa import Pipeline, SciQAError, Settings
+from sciqa.lexical import english
 from sciqa_ui import handlers as h
 
 CONCURRENCY = 4  # answers computed at once (typed or example questions); the rest queue
@@ -168,9 +169,11 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
 
 
 def warm_up(pipeline: Pipeline) -> None:
-    """Index the corpus if the store is empty and load every model before the first visitor."""
+    """Index the corpus if the store is empty and load every model before the first visitor
+    (and the English word list that spelling correction checks words against)."""
     pipeline.ensure_ready()
     pipeline.ask("What does this collection cover?")
+    english()
 
 
 def start_priming(pipeline: Pipeline, stop: threading.Event) -> threading.Thread:
