@@ -16,15 +16,10 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import random
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +31,7 @@ from sciqa import Answer, Pipeline, Settings
 from sciqa.evaluation import load_gold
 
 from .conftest import ROOT
+from .ui_server import UIServer
 
 ARTIFACTS = ROOT / "test-artifacts" / "load"
 GOLD = [item for item in load_gold(ROOT / "evals" / "gold.jsonl") if item.kind != "injection"]
@@ -139,60 +135,6 @@ def test_api_load_in_five_rounds_memory_stays_flat(built_home: Path) -> None:
 # -- the web page: sessions through gradio_client ------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class UIServer:
-    """``sciqa ui`` on a free loopback port, its output in a log file."""
-
-    def __init__(self, home: Path, log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = log
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SCIQA_", "OPENAI_", "GRADIO_"))
-        }
-        exe = Path(sys.executable).with_name("sciqa")
-        self.proc = subprocess.Popen(
-            [str(exe), "ui", "--port", str(self.port)],
-            env={**env, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false"},
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait(self, timeout: float = 240) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"sciqa ui exited:\n{self.output()}"
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError(f"sciqa ui did not start in {timeout}s:\n{self.output()}")
-        # let the background priming finish, so it does not share the CPU with the sessions
-        while "answerer primed" not in self.output() and time.monotonic() < deadline:
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def ui_server(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UIServer]:
     import shutil
@@ -202,6 +144,8 @@ def ui_server(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     server = UIServer(tmp / "home", tmp / "ui.log")
     try:
         server.wait()
+        # let the background priming finish, so it does not share the CPU with the sessions
+        server.wait_for_log("answerer primed", timeout=240)
         yield server
     finally:
         server.stop()

@@ -11,12 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +20,7 @@ import pytest
 
 from .conftest import ROOT
 from .test_ui_handlers import EVIL_QUESTION, FOLLOW_UP, NOT_THERE, SCHOLARS, write_corpus
+from .ui_server import UIServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
@@ -45,93 +41,17 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 
 pytestmark = pytest.mark.slow
 
-# Runs `sciqa ui ...` with every non-loopback connection refused and logged.
-GUARD = r"""
-import socket, sys
-LOCAL = {"127.0.0.1", "::1", "localhost", "0.0.0.0", "::"}
-_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
-def _blocked(what):
-    print(f"sciqa-test: BLOCKED {what}", file=sys.stderr, flush=True)
-    return OSError(f"network blocked by the test: {what}")
-def connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOCAL:
-        raise _blocked(f"connect to {address!r}")
-    return _connect(self, address)
-def getaddrinfo(host, *args, **kwargs):
-    if host is not None and str(host) not in LOCAL:
-        raise _blocked(f"lookup of {host!r}")
-    return _getaddrinfo(host, *args, **kwargs)
-socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
-from sciqa.cli import main
-sys.argv[0] = "sciqa"
-main()
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, home: Path, log: Path, **env: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.home, self.log = home, log
-        clean = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SCIQA_", "OPENAI_", "GRADIO_")) and k != "HTTP_PROXY"
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", GUARD, "ui", "--port", str(self.port)],
-            env={**clean, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false", **env},
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait(self, timeout: float = 240) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"sciqa ui exited:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise AssertionError(f"sciqa ui did not start in {timeout}s:\n{self.output()}")
-
-    def wait_for_log(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            assert time.monotonic() < deadline, f"no {text!r} in {timeout}s:\n{self.output()}"
-            time.sleep(0.5)
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
 
 @pytest.fixture(scope="module")
 def servers(
     built_home: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Server]]:
+) -> Iterator[dict[str, UIServer]]:
     tmp = tmp_path_factory.mktemp("ui")
     home = tmp / "home"
     shutil.copytree(built_home, home)
-    closed = _free_port()  # nothing listens here: the OpenAI-compatible server is "down"
-    main = Server(home, tmp / "main.log", OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1")
-    evil = Server(
+    closed = free_port()  # nothing listens here: the OpenAI-compatible server is "down"
+    main = UIServer(home, tmp / "main.log", OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1")
+    evil = UIServer(
         tmp / "evil-home",
         tmp / "evil.log",
         SCIQA_CORPUS=str(write_corpus(tmp / "evil-corpus")),
@@ -160,7 +80,7 @@ def browser() -> Iterator[Browser]:
 class Visitor:
     """One browser tab on the page, recording what it asked the network for."""
 
-    def __init__(self, browser: Browser, server: Server, **context: Any) -> None:
+    def __init__(self, browser: Browser, server: UIServer, **context: Any) -> None:
         self.server = server
         context.setdefault("viewport", {"width": 1280, "height": 900})
         self.context = browser.new_context(**context)
@@ -195,7 +115,7 @@ class Visitor:
 
 
 def test_a_visitor_asks_reads_a_source_follows_up_and_rates(
-    browser: Browser, servers: dict[str, Server]
+    browser: Browser, servers: dict[str, UIServer]
 ) -> None:
     me = Visitor(browser, servers["main"])
     page = me.page
@@ -266,7 +186,7 @@ def test_a_visitor_asks_reads_a_source_follows_up_and_rates(
     assert me.close() == []
 
 
-def test_errors_are_messages_in_the_page(browser: Browser, servers: dict[str, Server]) -> None:
+def test_errors_are_messages_in_the_page(browser: Browser, servers: dict[str, UIServer]) -> None:
     me = Visitor(browser, servers["main"])
     page = me.page
     # The OpenAI-compatible answerer is configured, but its server is down.
@@ -282,7 +202,7 @@ def test_errors_are_messages_in_the_page(browser: Browser, servers: dict[str, Se
 
 
 def test_an_example_question_is_answered_on_click(
-    browser: Browser, servers: dict[str, Server]
+    browser: Browser, servers: dict[str, UIServer]
 ) -> None:
     me = Visitor(browser, servers["main"], viewport={"width": 420, "height": 860})
     me.page.get_by_text("Who wrote The Ethical Algorithm?").click()
@@ -293,7 +213,7 @@ def test_an_example_question_is_answered_on_click(
     assert me.close() == []
 
 
-def test_two_visitors_do_not_see_each_other(browser: Browser, servers: dict[str, Server]) -> None:
+def test_two_visitors_do_not_see_each_other(browser: Browser, servers: dict[str, UIServer]) -> None:
     alice = Visitor(browser, servers["main"])
     bob = Visitor(browser, servers["main"])
     alice.ask(SCHOLARS)
@@ -305,7 +225,9 @@ def test_two_visitors_do_not_see_each_other(browser: Browser, servers: dict[str,
     assert alice.close() == [] and bob.close() == []
 
 
-def test_hostile_document_text_shows_as_text(browser: Browser, servers: dict[str, Server]) -> None:
+def test_hostile_document_text_shows_as_text(
+    browser: Browser, servers: dict[str, UIServer]
+) -> None:
     me = Visitor(browser, servers["evil"])
     reply = me.ask(EVIL_QUESTION)
     expect(reply).to_contain_text('<img src=x onerror="window.__pwned=1">')
@@ -356,7 +278,7 @@ MEASURE = """() => {
 }"""
 
 
-def test_first_words_appear_within_a_second(browser: Browser, servers: dict[str, Server]) -> None:
+def test_first_words_appear_within_a_second(browser: Browser, servers: dict[str, UIServer]) -> None:
     # Measured on a warm server: started, and done reading the collection (in the background).
     servers["main"].wait_for_log("sciqa: answerer primed", timeout=240)
     me = Visitor(browser, servers["main"])
