@@ -10,7 +10,8 @@
       const card = document.getElementById((link.getAttribute("href") || "").slice(1));
       if (!card) return;
       card.open = true;
-      card.scrollIntoView({ behavior: "smooth", block: "nearest" });
+      const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      card.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "nearest" });
       card.classList.remove("sq-flash");
       void card.offsetWidth;
       card.classList.add("sq-flash");
