@@ -355,6 +355,16 @@ def test_a_store_built_with_another_model_is_refused_by_the_cli(home_copy: Path)
     assert json.loads(path.read_text(encoding="utf-8")) == manifest  # refused, not changed
 
 
+def _holding(code: str, ready: str) -> Iterator[subprocess.Popen]:
+    """Run ``code`` in another Python process until the test ends, once it has printed
+    ``ready`` (it has taken whatever it holds)."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == ready
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
 @pytest.fixture
 def sqlite_locker(home_copy: Path) -> Iterator[subprocess.Popen]:
     """Another process holding an exclusive lock on the store's database."""
@@ -366,11 +376,7 @@ def sqlite_locker(home_copy: Path) -> Iterator[subprocess.Popen]:
         "print('locked', flush=True)\n"
         "time.sleep(120)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-    yield proc
-    proc.kill()
-    proc.wait()
+    yield from _holding(code, "locked")
 
 
 def test_a_database_locked_by_another_process_is_a_clear_error(
@@ -399,11 +405,7 @@ def ingest_holder(home_copy: Path) -> Iterator[subprocess.Popen]:
         "    print('holding', flush=True)\n"
         "    time.sleep(120)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
-    yield proc
-    proc.kill()
-    proc.wait()
+    yield from _holding(code, "holding")
 
 
 def test_a_second_ingest_waits_then_says_another_is_running(

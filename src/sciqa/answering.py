@@ -548,8 +548,7 @@ class ExtractiveAnswerer:
         # A question that asks several things: the best sentence for each part leads, so that
         # no part goes unanswered because the other's sentences scored higher.
         leads = [self.compose(p, self.score(p, passages), limit=1, check=False) for p in parts]
-        joined = join_answers(question, [*leads, whole], self.model)
-        return join_answers(question, [joined], self.model, limit=len(parts) + 1)
+        return join_answers(question, [*leads, whole], self.model, limit=len(parts) + 1)
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """The answer one quoted sentence at a time (all are known at once), then the Answer."""
@@ -603,8 +602,7 @@ class ExtractiveAnswerer:
             )
             for n, c in enumerate(chosen, start=1)
         )
-        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-        return Answer(question, text, False, citations, model=self.model)
+        return _quoting(question, citations, self.model)
 
 
 def join_answers(
@@ -622,8 +620,13 @@ def join_answers(
                 citations.append(replace(c, n=len(citations) + 1))
     if not citations:
         return Answer(question, NOT_FOUND, True, (), model=model)
+    return _quoting(question, tuple(citations), model)
+
+
+def _quoting(question: str, citations: tuple[Citation, ...], model: str) -> Answer:
+    """The answer that quotes ``citations`` in order, each followed by its marker."""
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Answer(question, text, False, tuple(citations), model=model)
+    return Answer(question, text, False, citations, model=model)
 
 
 def _similar(a: set[str], b: set[str]) -> bool:
