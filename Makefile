@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE_QUESTION := When did Amazon launch the Amazon Scholars program?
 
-.PHONY: run install dev browser test lint calibrate cassettes clean
+.PHONY: run install dev browser test lint calibrate cassettes llm-server clean
 
 # Set up the virtualenv with sciqa and its runtime dependencies (and a setuptools newer than
 # the 65.5 that python -m venv brings, which has published advisories).
@@ -53,10 +53,14 @@ lint: $(VENV)/.dev
 calibrate: $(BIN)/sciqa
 	$(BIN)/python evals/calibrate.py
 
-# Re-record tests/cassettes against a real llama.cpp server with gemma3-270m (the server is
-# built once into .venv-llama, about 6 minutes; it is never part of sciqa's install).
+# Re-record tests/cassettes against a real llama.cpp server with Qwen2.5-Coder-1.5B-Instruct (the
+# server is built once into .venv-llama, about 6 minutes; it is never part of sciqa's install).
 cassettes: $(VENV)/.dev
 	scripts/record-cassettes.sh
+
+# Serve the pinned test LLM (scripts/llm-instrument.sh) on 127.0.0.1:8089 in the foreground.
+llm-server:
+	scripts/llm-instrument.sh serve
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .mypy_cache
