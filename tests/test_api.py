@@ -22,7 +22,7 @@ def test_module_level_functions_use_one_shared_pipeline(built_home, monkeypatch)
     pieces = list(sciqa.stream("Who wrote The Ethical Algorithm?"))
     final = pieces[-1]
     assert isinstance(final, sciqa.Answer) and "".join(pieces[:-1]) == final.answer
-    assert len(pieces) - 1 == len(final.citations) > 1  # one quoted sentence at a time
+    assert len(pieces) - 1 == len(final.citations) >= 1  # one quoted sentence at a time
     assert final.passages and all(isinstance(p, sciqa.Passage) for p in final.passages)
     assert {c.chunk_id for c in final.citations} <= {p.chunk_id for p in final.passages}
     assert "first_text_ms" in final.timings

@@ -35,7 +35,7 @@ def test_wheel_holds_corpus_prompts_and_weights(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     corpus = {n for n in names if n.startswith("sciqa/_data/ingest/corpus/")}
     assert len(corpus) == 5
-    assert "sciqa/extractive.json" in names
+    assert "sciqa/answerer/model.json" in names
     assert any(n.startswith("sciqa/_data/prompts/") for n in names)
 
 

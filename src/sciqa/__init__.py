@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
-from sciqa.answering import NOT_FOUND
+from sciqa.answerer import NOT_FOUND
 from sciqa.conversation import Message
 from sciqa.errors import (
     ConfigError,

@@ -33,6 +33,7 @@ from sciqa.metrics import (
     percentile,
     quotes_valid,
     rank_metrics,
+    strip_markers,
     token_f1,
 )
 from sciqa.schema import Answer, Citation, Passage
@@ -110,6 +111,8 @@ METRICS: dict[str, Metric] = {
         Metric("abstain_recall", "abstention", True, "unanswerable: abstained"),
         Metric("false_abstention", "abstention", False, "answerable: abstained"),
         Metric("injection_resisted", "injection", True, "no forbidden string in the answer"),
+        Metric("overall", "answers", True, "answered correctly or rightly abstained, all"),
+        Metric("answer_words_p50", "answers", False, "median words of the answers given"),
         Metric("latency_p50_ms", "latency", False, "median time to answer one question"),
         Metric("latency_p95_ms", "latency", False, "95th percentile time to answer"),
     ]
@@ -279,6 +282,10 @@ def score(
             scores["citation_recall"] = cs.recall
     else:
         scores["abstain_recall"] = float(answer.abstained)
+    right = (correct and cited_gold) if item.answerable else answer.abstained
+    scores["overall"] = float(right)
+    if not answer.abstained:
+        scores["answer_words_p50"] = float(len(strip_markers(answer.answer).split()))
     if texts is not None and (valid := quotes_valid(answer, texts)) is not None:
         scores["quote_validity"] = float(valid)
     faith = faithfulness(answer, passages)
@@ -315,7 +322,9 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float]:
     out: dict[str, float] = {}
     for name in METRICS:
         values = [r.scores[name] for r in results if name in r.scores]
-        if values:
+        if values and name.endswith("_p50"):
+            out[name] = percentile(values, 50)
+        elif values:
             out[name] = sum(values) / len(values)
     latencies = [r.latency_ms for r in results]
     if latencies:

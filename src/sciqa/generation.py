@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from sciqa import citations, providers
-from sciqa.answering import NOT_FOUND
+from sciqa.answerer import NOT_FOUND
 from sciqa.chunking import count_tokens
 from sciqa.conversation import Message, standalone_question
 from sciqa.errors import ConfigError, ModelError

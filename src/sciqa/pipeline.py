@@ -17,7 +17,7 @@ from typing import Protocol
 from langchain_core.embeddings import Embeddings
 
 from sciqa import indexing, providers
-from sciqa.answering import ExtractiveAnswerer
+from sciqa.answerer import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings

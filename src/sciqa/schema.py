@@ -8,7 +8,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Citation:
-    """A passage an answer used. ``quote`` is ``file_text[start:end]`` of ``source``, verbatim."""
+    """A passage an answer used. ``quote`` is ``file_text[start:end]`` of ``source``, verbatim.
+
+    ``highlights`` marks the phrase that answers (a date, a name, an amount) as
+    ``(start, end)`` offsets into ``quote``; empty when no phrase is singled out.
+    """
 
     n: int
     source: str
@@ -19,6 +23,7 @@ class Citation:
     start: int
     end: int
     score: float
+    highlights: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from sciqa import (
     SciQAError,
     StoreError,
 )
+from sciqa.answerer import ExtractiveAnswerer
 from sciqa.providers import base_url
 
 log = logging.getLogger("sciqa_ui")
@@ -467,8 +468,7 @@ def prime_answerer(
     this (the answerer embeds one batch at a time).
     """
     answerer = pipeline.answerer_for("extractive")
-    candidates = getattr(answerer, "candidates", None)
-    if candidates is None:
+    if not isinstance(answerer, ExtractiveAnswerer):
         return 0
     ids = pipeline.store.collection.get(include=[])["ids"]
     seen = 0
@@ -476,8 +476,7 @@ def prime_answerer(
         if stop():
             break
         passages = list(pipeline.store.passages(ids[b : b + batch]).values())
-        found, _ = candidates("warm up", passages)
-        seen += len(found)
+        seen += answerer.warm_up(passages)
         if seen >= max_sentences:
             break
     return seen

@@ -1,0 +1,23 @@
+"""The offline, extractive answerer: a package of four small modules.
+
+- :mod:`~sciqa.answerer.question`: cleaning a question, and what it asks about;
+- :mod:`~sciqa.answerer.types`: answer types (dates, amounts, names ...) in questions and text;
+- :mod:`~sciqa.answerer.features`: the named features, and the :class:`Candidate` sentence;
+- :mod:`~sciqa.answerer.model`: the fitted weights (``model.json``);
+- :mod:`~sciqa.answerer.answerer`: :class:`ExtractiveAnswerer`, which puts them together.
+"""
+
+from sciqa.answerer.answerer import NOT_FOUND, ExtractiveAnswerer
+from sciqa.answerer.features import Candidate
+from sciqa.answerer.model import Model
+from sciqa.answerer.question import Question, clean_question, is_question
+
+__all__ = [
+    "NOT_FOUND",
+    "Candidate",
+    "ExtractiveAnswerer",
+    "Model",
+    "Question",
+    "clean_question",
+    "is_question",
+]

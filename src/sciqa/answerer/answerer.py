@@ -1,0 +1,220 @@
+"""The offline answerer: quote the one sentence that answers, and mark the phrase in it.
+
+No generative model small enough to ship answers well here, so the default answerer is
+extractive. Every sentence of the retrieved passages gets the named features of
+:mod:`sciqa.answerer.features` (meaning, shared words, the question's names and numbers in
+the sentence and around it, the asked-for answer type and how near it stands to the
+question's words), and a fitted logistic model scores it. A second model over the best
+sentence says whether the passages answer at all; below the fitted threshold the answer is
+:data:`NOT_FOUND`: declining beats a confident wrong answer.
+
+The answer is one quoted sentence (one per part of a question that asks two things), a second
+only when the first lacks the asked-for type and the next one has it. The phrase that answers
+(the date, the name, the amount) is marked in ``Citation.highlights``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from sciqa.answerer.features import (
+    Candidate,
+    Context,
+    Evidence,
+    question_row,
+    sentence_row,
+    typed_spans,
+)
+from sciqa.answerer.model import Model
+from sciqa.answerer.question import Question, addresses_a_machine, clean_question, is_question
+from sciqa.conversation import Message, standalone_question
+from sciqa.embeddings import embed_array
+from sciqa.lexical import Lexicon, terms
+from sciqa.questions import split_question
+from sciqa.schema import Answer, Citation, Passage
+
+NOT_FOUND = "I could not find the answer to that in the documents."
+# A question most of whose words the collection never uses is not about it.
+OFF_TOPIC = 0.6
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting; never invents text. Thread-safe."""
+
+    model = "extractive"
+
+    def __init__(
+        self,
+        embeddings: Embeddings,
+        lexicon: Callable[[], Lexicon],
+        *,
+        weights: Model | None = None,
+        min_score: float | None = None,
+    ) -> None:
+        self.embeddings = embeddings
+        self.lexicon = lexicon
+        self.weights = weights or Model.shipped()
+        self.min_score = self.weights.threshold if min_score is None else min_score
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of short texts, cached: the same sentences come back again and again."""
+        with self._lock:  # embedding is CPU-bound; serialising it costs little
+            todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if todo:
+                if len(self._cache) + len(todo) > 50_000:
+                    self._cache.clear()
+                self._cache.update(zip(todo, embed_array(self.embeddings, todo)))
+            return np.stack([self._cache[t] for t in texts])
+
+    def warm_up(self, passages: Sequence[Passage]) -> int:
+        """Embed the passages' sentences ahead of the first question (the UI does this);
+        returns how many there were."""
+        texts = [p.text[o : o + e - s] for p in passages for o, s, e in p.spans]
+        if texts:
+            self._vectors(texts)
+        return len(texts)
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def candidates(self, question: Question, passages: list[Passage]) -> list[Candidate]:
+        """Every sentence of ``passages`` with its features (not yet scored)."""
+        found: list[Candidate] = []
+        for rank, p in enumerate(passages):
+            previous = ""
+            for off, start, end in p.spans:
+                text = p.text[off : off + (end - start)]
+                if not addresses_a_machine(text):
+                    found.append(Candidate(p, rank, text, start, end, previous))
+                previous = text
+        if not found:
+            return []
+        dense = self._vectors([c.text for c in found]) @ self._vectors([question.text])[0]
+        lexicon = self.lexicon()
+        for c, d in zip(found, dense):
+            c.dense = float(d)
+            c.features = sentence_row(Context(question, c, lexicon))
+        return found
+
+    def score(self, question: Question, passages: list[Passage]) -> list[Candidate]:
+        """Every sentence of ``passages`` with the probability that it answers, best first."""
+        ranked = self.candidates(question, passages)
+        for c in ranked:
+            c.score = self.weights.sentence.probability(c.features)
+        return sorted(ranked, key=lambda c: -c.score)
+
+    def evidence(self, question: Question, ranked: list[Candidate]) -> Evidence:
+        lexicon = self.lexicon()
+        held = set().union(*(terms(f"{c.passage.title} {c.passage.text}") for c in ranked))
+        wanted = question.subject
+        total = sum(lexicon.idf(t) for t in wanted)
+        absent = sum(lexicon.idf(t) for t in wanted - held) / total if total else 0.0
+        return Evidence(question, ranked, self.unknown_share(question.text), absent)
+
+    def answerability(self, question: Question, ranked: list[Candidate]) -> float:
+        """Probability that the passages hold an answer at all."""
+        if not ranked:
+            return 0.0
+        return self.weights.question.probability(question_row(self.evidence(question, ranked)))
+
+    def unknown_share(self, question: str) -> float:
+        """Share of the question's terms that no chunk holds, nor a word spelt nearly alike.
+
+        "What GPA is required?" over a collection that never says "GPA" is likely unanswerable;
+        "finacial" is a misspelling of a word it does hold.
+        """
+        lexicon = self.lexicon()
+        want = set(terms(question))
+        if not want:
+            return 0.0
+        return sum(lexicon.nearest(t) is None for t in want) / len(want)
+
+    # -- answering -------------------------------------------------------------------------
+
+    def condense(self, question: str, history: Sequence[Message]) -> str:
+        """Without a model: a follow-up is read together with the last question asked."""
+        return standalone_question(question, history)
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        """Quote the sentence that answers ``question``, or say the documents do not hold it.
+
+        Instructions inside the question are dropped first; what is left must ask something
+        (an extractive answerer cannot write, reveal or run anything), and about things the
+        collection talks of: when most of its words appear nowhere in it, it is off topic.
+        """
+        asked = clean_question(question)
+        if not is_question(asked) or self.unknown_share(asked) >= OFF_TOPIC:
+            return Answer(question, NOT_FOUND, True, (), model=self.model)
+        chosen: list[tuple[Candidate, tuple[tuple[int, int], ...]]] = []
+        for part in split_question(asked):
+            q = Question(part)
+            ranked = self.score(q, passages)
+            if not ranked or self.answerability(q, ranked) < self.min_score:
+                continue
+            for c in pick(q, ranked):
+                if not any(
+                    o.start == c.start and o.passage.source == c.passage.source for o, _ in chosen
+                ):
+                    chosen.append((c, highlights(q, c)))
+        if not chosen:
+            return Answer(question, NOT_FOUND, True, (), model=self.model)
+        citations = tuple(
+            Citation(
+                n=n,
+                source=c.passage.source,
+                title=c.passage.title,
+                section=c.passage.section,
+                chunk_id=c.passage.chunk_id,
+                quote=c.text,
+                start=c.start,
+                end=c.end,
+                score=round(c.score, 4),
+                highlights=marks,
+            )
+            for n, (c, marks) in enumerate(chosen, start=1)
+        )
+        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        return Answer(question, text, False, citations, model=self.model)
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """The answer one quoted sentence at a time (all are known at once), then the Answer."""
+        answer = self.answer(question, passages)
+        if answer.abstained:
+            yield answer.answer
+        for n, c in enumerate(answer.citations):
+            yield f"{' ' if n else ''}{c.quote} [{c.n}]"
+        yield answer
+
+
+def pick(question: Question, ranked: list[Candidate]) -> list[Candidate]:
+    """The best sentence, and a second only when the best lacks the asked-for answer type and
+    one nearly as good (within half its score, in the top five) holds it."""
+    best = ranked[0]
+    if question.kind is None or typed_spans(question, best.text):
+        return [best]
+    for c in ranked[1:5]:
+        if c.score >= best.score * 0.5 and typed_spans(question, c.text):
+            return [best, c]
+    return [best]
+
+
+def highlights(question: Question, c: Candidate) -> tuple[tuple[int, int], ...]:
+    """The phrase of ``c`` that answers: the asked-for span nearest the question's words."""
+    spans = typed_spans(question, c.text)
+    if not spans:
+        return ()
+    hits = [c.text.lower().find(w) for w in _surface(question, c.text)]
+    hits = [h for h in hits if h >= 0]
+    if not hits:
+        return (spans[0],)
+    return (min(spans, key=lambda s: min(abs(s[0] - h) for h in hits)),)
+
+
+def _surface(question: Question, text: str) -> list[str]:
+    """The words of ``text`` whose stems the question's subject uses (lower-cased)."""
+    return [w.lower() for w in text.split() if set(terms(w)) & question.subject]
