@@ -22,6 +22,8 @@ from sciqa import (
     Settings,
     StoreError,
 )
+from sciqa.documents import role_of
+from sciqa.listings import place_name
 from sciqa_ui import handlers as h
 
 from .conftest import run_cli
@@ -108,10 +110,23 @@ def test_a_job_listing_source_says_where_and_which_page(
     assert answer is not None
     jobs = [c for c in answer.citations if c.section == "job"]
     assert jobs, "the job example should cite a job listing"
-    heading, details = h.source_label(jobs[0], collection)
-    assert heading.startswith("Job listing · ")
-    assert "listed with “" in details and jobs[0].source in details
+    passage = {p.chunk_id: p for p in answer.passages}[jobs[0].chunk_id]
+    heading, details = h.source_label(jobs[0], collection, passage)
+    role, place = heading.split(" · ")  # "Sr. Applied Scientist · Seattle, United States"
+    assert role == role_of(jobs[0].title) != "" and place == place_name(passage.location)
+    assert details.startswith("Job listing listed with “") and jobs[0].source in details
     assert h.html.escape(heading) in turns[0].html
+
+
+def test_a_job_card_names_the_role_and_the_place() -> None:
+    assert (
+        h.job_heading("Applied Scientist · IL, Tel Aviv") == "Applied Scientist · Tel Aviv, Israel"
+    )
+    assert h.job_heading("Job listing · US, WA, Seattle") == "Job listing · Seattle, United States"
+    # a store indexed before listings were titled with their role
+    assert h.job_heading("Job listing, GB, London", "GB, London") == (
+        "Job listing · London, United Kingdom"
+    )
 
 
 def test_follow_up_uses_the_conversation(pipeline: Pipeline) -> None:
