@@ -171,9 +171,9 @@ def _points_back(words: _Words) -> bool:
         elif w == "that":
             # A demonstrative opens the question, follows a function word ("is that", "about
             # that"), or ends it with its noun ("who leads that program?"); otherwise "that"
-            # joins a clause ("the jobs that are remote", "says that fairness matters").
-            ends = nxt is None or after is None or after in _PREPOSITIONS
-            if not (prev is None or prev in _FUNCTION or (ends and nxt not in _AUXILIARIES)):
+            # joins a clause ("the jobs that are remote", "the ship that sailed from Acapulco").
+            ends = after is None and nxt not in _AUXILIARIES
+            if not (prev is None or prev in _FUNCTION or ends):
                 continue
         else:
             continue
