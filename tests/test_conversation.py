@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from sciqa.conversation import is_follow_up, standalone_question
+
+from .conftest import load_eval_script
 
 POINTS_BACK = [
     "When was it launched?",
@@ -96,23 +96,9 @@ def test_only_a_follow_up_is_joined_to_the_last_user_question() -> None:
     assert standalone_question("what about Haifa?", []) == "what about Haifa?"
 
 
-def _load_eval_script(name: str):
-    """A script of evals/ as a module (evals/ is not a package)."""
-    import importlib.util
-
-    from .conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location(f"evals_{name}", ROOT / "evals" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_rule_holds_its_score_on_the_conversations_set() -> None:
     """Measured when the rule was written: 26/26 follow-ups joined, 25/26 switches not."""
-    script = _load_eval_script("conversations")
+    script = load_eval_script("conversations")
     if not script.DEFAULT.exists():
         pytest.skip(f"{script.DEFAULT} is not there")
     s = script.score(script.DEFAULT)
