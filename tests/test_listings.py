@@ -90,7 +90,7 @@ def test_a_country_without_listings_says_none_and_where_they_are(pipeline: Pipel
     answer = pipeline.ask("Are there jobs in Brazil?")
     assert not answer.abstained  # the documents answer it: there are none
     assert answer.answer.startswith("No listings in Brazil; the job listings are in ")
-    for country in ("United States", "India", "Israel", "United Kingdom", "Australia"):
+    for country in ("the United States", "India", "Israel", "the United Kingdom", "Australia"):
         assert country in answer.answer
     assert all(c.quote == c.quote.strip() and "," in c.quote for c in answer.citations)
     _quotes_are_verbatim(answer)

@@ -92,6 +92,12 @@ _FOLLOW_UP = re.compile(
     r"\s*(?:the\s+)?(?:ones?\s+|those\s+)?(?P<rest>.*?)\s*[?.!]*$",
     re.IGNORECASE,
 )
+# Country names said with "the": "in the United States", "in the Netherlands".
+_TAKES_THE = re.compile(
+    r"^(?:United|Republic|Dominican|Central African|Czech)\b|"
+    r"\b(?:Islands|Republic|Kingdom|States|Emirates|Netherlands|Philippines|Bahamas|Maldives|"
+    r"Gambia|Comoros|Seychelles)$"
+)
 # Common English names for countries that ISO 3166 spells otherwise.
 _COUNTRY_NAMES = {
     "uk": "GB",
@@ -474,6 +480,7 @@ def _none(question: str, query: Query, listings: Sequence[Listing]) -> Answer:
     citations: list[Citation] = []
     for code in countries:
         name = country_name(code)
+        name = f"the {name}" if _TAKES_THE.search(name) else name
         if code in example:
             chunk, start, end, text = example[code]
             citations.append(_cite(len(citations) + 1, chunk, start, end, text))

@@ -34,6 +34,7 @@ from sciqa import (
     StoreError,
 )
 from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
+from sciqa.listings import MODEL as LISTED
 from sciqa.listings import place_name
 from sciqa.providers import base_url
 
@@ -210,7 +211,7 @@ def source_label(
     if citation.section == "job":
         location = getattr(citation, "location", "") or (passage.location if passage else "")
         page = collection.title_of(citation.source)
-        where = f" listed with “{page}”" if page != citation.source else ""
+        where = f", listed with “{page}”" if page != citation.source else ""
         return job_heading(citation.title, location), f"{kind}{where} · {citation.source}"
     return citation.title, f"{kind} · {citation.source}"
 
@@ -433,12 +434,22 @@ def why_html(answer: Answer, *, fetch_k: int = 20) -> str:
     searched = ""
     if answer.query and answer.query != answer.question:
         searched = f" (searched as “{html.escape(answer.query)}”)"
+    if answer.model == LISTED:
+        how = (
+            f"asks which job listings there are, so every job listing in the collection was "
+            f"read and these {len(answer.passages)} passages hold the sentences quoted for the "
+            f"listings that fit (no search ranked them). {took.strip()}"
+        )
+    else:
+        how = (
+            f"the {html.escape(answer.model)} answerer read these {len(answer.passages)} "
+            f"passages. Each was found by meaning (dense embeddings, top {fetch_k}) and by words "
+            f"(BM25, top {fetch_k}); the two ranks are fused as 1/(60 + dense rank) + 1/(60 + "
+            f"BM25 rank), and “—” means the passage was not in that search's top {fetch_k}. "
+            f"{verdict}{took}"
+        )
     return (
-        f'<p class="sq-why-intro">For “{html.escape(answer.question)}”{searched} the '
-        f"{html.escape(answer.model)} answerer read these {len(answer.passages)} passages. "
-        f"Each was found by meaning (dense embeddings, top {fetch_k}) and by words (BM25, top "
-        f"{fetch_k}); the two ranks are fused as 1/(60 + dense rank) + 1/(60 + BM25 rank), and "
-        f"“—” means the passage was not in that search's top {fetch_k}. {verdict}{took}</p>"
+        f'<p class="sq-why-intro">For “{html.escape(answer.question)}”{searched} {how}</p>'
         '<table class="sq-why"><thead><tr><th>#</th><th>Passage</th><th>Dense rank</th>'
         "<th>BM25 rank</th><th>Fused score</th><th>Cited as</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
