@@ -25,6 +25,8 @@ from .conftest import CORPUS, load_eval_script
         ("Are there any data scientist jobs in Bellevue?",
          Query(places=("Bellevue",), words="data scientist")),
         ("Where are the jobs located?", Query()),
+        ("Which of the listings in this collection are in Japan?", Query(places=("Japan",))),
+        ("Which jobs in Seattle are remote?", Query(places=("Seattle",), remote=True)),
     ],
 )  # fmt: skip
 def test_questions_asking_which_listings_exist_are_recognised(question: str, query: Query) -> None:

@@ -72,8 +72,13 @@ _REMOTE = re.compile(r"\bremote(?:ly)?\b|\bwork(?:ing)? from home\b|\btelecommut
 _REMOTE_PLACE = re.compile(r"\b(?:remote|virtual)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:not|no|non|never|cannot|isn't|aren't|without)\W+(?:\w+\W+)?$")
 _BE = r"(?:(?:that|which|who)\s+)?(?:are|is|were|was)?\s*"
-_PLACE_END = r"(?=\s+(?:right now|currently|at the moment|today|now|that|which)\b|\s*[?.!]|\s*$)"
+_PLACE_END = (
+    r"(?=\s+(?:right now|currently|at the moment|today|now|that|which|who|are|is|were|was)\b"
+    r"|\s*[?.!]|\s*$)"
+)
 _REST = [
+    ("", re.compile(r"^(?:(?:that|which) (?:are|is) )?(?:in|of|from) (?:the|this) "
+                    r"(?:documents|collection|corpus|listings)\b", re.IGNORECASE)),
     ("place", re.compile(
         rf"^{_BE}(?:(?:located|based|available|open|offered|listed)\s+)?(?:in|at|near|around|"
         rf"within|from)\s+(?P<place>[^?.!;]+?){_PLACE_END}", re.IGNORECASE)),
@@ -82,7 +87,7 @@ _REST = [
     ("intern", re.compile(r"^for (?:interns|students)\b", re.IGNORECASE)),
     ("", re.compile(
         rf"^{_BE}(?:there|available|open|listed|advertised|offered|on offer|posted|located|"
-        r"exist|in the (?:documents|collection|listings))\b", re.IGNORECASE)),
+        r"exist)\b", re.IGNORECASE)),
     ("", re.compile(r"^(?:do you have|does \w+ have|right now|currently|at the moment|today|"
                     r"now|please)\b", re.IGNORECASE)),
 ]  # fmt: skip
