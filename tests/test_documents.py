@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from sciqa.documents import discover, parse, read_file
+from sciqa.documents import discover, job_role, parse, read_file, role_of
 from sciqa.schema import Skipped
 
 from .conftest import CORPUS
@@ -40,7 +40,7 @@ def test_amazon_science_page_splits_into_article_and_jobs(name: str) -> None:
     }
     assert len(jobs) == len(descriptions) >= 9
     for job in jobs:
-        assert job.section == "job" and job.location and job.title == f"Job listing, {job.location}"
+        assert job.section == "job" and job.location and job.title.endswith(f" · {job.location}")
     for doc in docs:
         assert doc.source == name
         for p in doc.paragraphs:
@@ -87,3 +87,33 @@ def test_discover_survives_symlink_loops_and_names_by_relative_path(tmp_path: Pa
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     found = [f for f in discover([tmp_path]) if not isinstance(f, Skipped)]
     assert [name for _, name in found] == ["sub/a.txt"]
+
+
+@pytest.mark.parametrize(
+    ("description", "role"),
+    [
+        ("The team is looking for a passionate, talented Applied Scientist with a background in "
+         "ML. As an Applied Scientist, you will ...", "Applied Scientist"),
+        ("Join Amazon as an Applied Scientist Intern and be at the forefront.",
+         "Applied Scientist Intern"),
+        ("We are looking for economists who are able to work with partners.", "Economist"),
+        ("Offered Position: Manager III, Economist Job Location: Sunnyvale, California",
+         "Manager III, Economist"),
+        ("Postdoctoral Scientists will innovate as members of our teams.",
+         "Postdoctoral Scientist"),
+        ("An organization tied to an Applied Scientist Applied Scientist who drives ...",
+         "Applied Scientist"),
+        ("We build dashboards and models to industrialize these findings at scale.", ""),
+    ],
+)  # fmt: skip
+def test_a_job_listing_is_titled_with_the_role_its_description_names(
+    description: str, role: str
+) -> None:
+    assert job_role(description) == role
+    (job,) = [
+        d
+        for d in parse("x.txt", f"Text.\n\nRelated content\nUS, WA, Seattle\n{description}\n")
+        if d.section == "job"
+    ]
+    assert job.title == f"{role or 'Job listing'} · US, WA, Seattle"
+    assert role_of(job.title) == role

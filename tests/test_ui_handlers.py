@@ -22,6 +22,8 @@ from sciqa import (
     Settings,
     StoreError,
 )
+from sciqa.documents import role_of
+from sciqa.listings import place_name
 from sciqa_ui import handlers as h
 
 from .conftest import run_cli
@@ -108,10 +110,23 @@ def test_a_job_listing_source_says_where_and_which_page(
     assert answer is not None
     jobs = [c for c in answer.citations if c.section == "job"]
     assert jobs, "the job example should cite a job listing"
-    heading, details = h.source_label(jobs[0], collection)
-    assert heading.startswith("Job listing · ")
-    assert "listed with “" in details and jobs[0].source in details
+    passage = {p.chunk_id: p for p in answer.passages}[jobs[0].chunk_id]
+    heading, details = h.source_label(jobs[0], collection, passage)
+    role, place = heading.split(" · ")  # "Sr. Applied Scientist · Seattle, United States"
+    assert role == role_of(jobs[0].title) != "" and place == place_name(passage.location)
+    assert details.startswith("Job listing, listed with “") and jobs[0].source in details
     assert h.html.escape(heading) in turns[0].html
+
+
+def test_a_job_card_names_the_role_and_the_place() -> None:
+    assert (
+        h.job_heading("Applied Scientist · IL, Tel Aviv") == "Applied Scientist · Tel Aviv, Israel"
+    )
+    assert h.job_heading("Job listing · US, WA, Seattle") == "Job listing · Seattle, United States"
+    # a store indexed before listings were titled with their role
+    assert h.job_heading("Job listing, GB, London", "GB, London") == (
+        "Job listing · London, United Kingdom"
+    )
 
 
 def test_follow_up_uses_the_conversation(pipeline: Pipeline) -> None:
@@ -457,3 +472,15 @@ def test_cli_ui_refuses_a_malformed_login_list_in_one_line(tmp_path: Path) -> No
     done = run_cli("ui", home=tmp_path, env={"SCIQA_UI_USERS": "alice:pw1,bobsecret"})
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "SCIQA_UI_USERS entry 2" in done.stderr and "bobsecret" not in done.stderr
+
+
+def test_a_listing_answer_shows_its_listings_as_cards(
+    pipeline: Pipeline, collection: h.Collection
+) -> None:
+    answer = pipeline.ask("Are there any job openings in Israel?")
+    page = h.final_html(answer, 0, collection)
+    assert "<br>" in page  # one listing a line
+    for place in ("Tel Aviv, Israel", "Haifa, Israel"):
+        assert f'<span class="sq-src-title">{role_of(answer.citations[0].title)} · ' in page
+        assert place in page
+    assert "every job listing in the collection was read" in h.why_html(answer)

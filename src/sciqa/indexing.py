@@ -29,7 +29,7 @@ from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
 from sciqa.store import Manifest, Store, index_text
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa")
 
 
 def chunking_config(settings: Settings) -> dict[str, object]:

@@ -2,6 +2,10 @@
 
 ``Pipeline`` is what the API, the CLI, the UI and the evals use. Tests and the UI can hand it
 their own parts (embeddings, answerer); by default it builds them from ``Settings``.
+
+A question asking which job listings there are ("Are there jobs in Israel?") is answered from
+the store's listings by ``listings.py``, before any answerer: a complete, checked list beats
+the few passages retrieval would hand an answerer.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from sciqa import indexing, providers
+from sciqa import indexing, listings, providers
 from sciqa.answerer import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
@@ -185,6 +189,36 @@ class Pipeline:
         query = self.store.lexicon.correct(query)
         return answerer, query, self.retriever.retrieve(query, k or self.settings.k)
 
+    def _list(self, question: str, history: Sequence[Message] | None) -> Answer | None:
+        """The answer to a question about which job listings exist, or None for any other
+        question (or a collection without job listings). A follow-up that changes the place or
+        filter of such a question ("what about Haifa?") is one too."""
+        t0 = time.perf_counter()
+        question = self.check_question(question)
+        query, searched = listings.parse(question), question
+        previous = [m["content"] for m in history or () if m.get("role") == "user"]
+        if query is None and previous:
+            query = listings.parse_follow_up(question, previous[-1])
+            searched = query.describe() if query else question
+        if query is None:
+            return None
+        self.ensure_ready()
+        found = listings.group(self.store.section("job"))
+        if not found:
+            return None
+        t1 = time.perf_counter()
+        answer = listings.answer(question, query, found, known_places=searched != question)
+        if answer is None:
+            return None
+        chunks = {p.chunk_id: p for li in found for p in li.chunks}
+        cited = dict.fromkeys(c.chunk_id for c in answer.citations)
+        return replace(
+            answer,
+            query=searched,
+            passages=tuple(chunks[cid] for cid in cited),
+            timings={"retrieve_ms": _ms(t0, t1), "answer_ms": _ms(t1)},
+        )
+
     def ask(
         self,
         question: str,
@@ -215,6 +249,13 @@ class Pipeline:
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it becomes available, then the final ``Answer``."""
         t0 = time.perf_counter()
+        listed = self._list(question, history)
+        if listed is not None:
+            lines = listed.answer.split("\n")
+            yield from (f"{line}\n" for line in lines[:-1])
+            yield lines[-1]
+            yield replace(listed, timings={**listed.timings, "total_ms": _ms(t0)})
+            return
         answerer, query, passages = self._prepare(question, history, k, llm)
         t1 = time.perf_counter()
         first_ms: float | None = None
@@ -243,3 +284,7 @@ class Pipeline:
             timings=timings,
             passages=tuple(passages),
         )
+
+
+def _ms(start: float, end: float | None = None) -> float:
+    return round(((end if end is not None else time.perf_counter()) - start) * 1000, 1)

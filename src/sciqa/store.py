@@ -211,6 +211,7 @@ class Store:
         self._lexicon: Lexicon | None = None
         self._manifest: tuple[tuple[int, int, int], Manifest | None] | None = None
         self._filled_at: object = None  # manifest stamp (or "server") when last seen non-empty
+        self._sections: dict[str, tuple[object, tuple[Passage, ...]]] = {}
 
     # -- manifest ------------------------------------------------------------------------
 
@@ -522,21 +523,35 @@ class Store:
         if not ids:
             return {}
         got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        out = {}
-        for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
-            out[cid] = Passage(
-                chunk_id=cid,
-                text=doc or "",
-                source=str(meta["source"]),
-                title=str(meta["title"]),
-                section=str(meta["section"]),
-                location=str(meta.get("location", "")),
-                start=int(meta["start"]),  # type: ignore[arg-type]
-                end=int(meta["end"]),  # type: ignore[arg-type]
-                spans=tuple(tuple(s) for s in json.loads(str(meta["spans"]))),  # type: ignore[misc]
-                score=0.0,
-            )
-        return out
+        return {
+            cid: _passage(cid, doc, meta)
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+        }
+
+    def section(self, section: str, limit: int = 20_000) -> tuple[Passage, ...]:
+        """Every chunk of one section (``"job"``: the job listings), in file order, at most
+        ``limit`` (a warning says when there are more). Read once per BM25 build: the result is
+        kept until an ingest changes the collection (or, with no build id, its chunk count)."""
+        build = self.bm25_build() if not self.settings.chroma_url else None
+        key = (build, limit) if build else (self.count(), limit)
+        cached = self._sections.get(section)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        got = self.collection.get(
+            where={"section": section}, include=["documents", "metadatas"], limit=limit + 1
+        )
+        rows = list(zip(got["ids"], got["documents"] or [], got["metadatas"] or []))
+        if len(rows) > limit:
+            log.warning(
+                "sciqa: warning: more than %d %r chunks in %s; using the first %d",
+                limit, section, self.dir, limit,
+            )  # fmt: skip
+            rows = rows[:limit]
+        chunks = tuple(
+            sorted((_passage(*row) for row in rows), key=lambda p: (p.source, p.start, p.end))
+        )
+        self._sections[section] = (key, chunks)
+        return chunks
 
     @property
     def vectorstore(self) -> Chroma:
@@ -550,6 +565,22 @@ class Store:
                 collection_metadata={"hnsw:space": "cosine"},
             )
         return self._vectorstore
+
+
+def _passage(cid: str, doc: str | None, meta: Any) -> Passage:
+    """A stored chunk as a ``Passage`` (score 0: not retrieved for any question)."""
+    return Passage(
+        chunk_id=cid,
+        text=doc or "",
+        source=str(meta["source"]),
+        title=str(meta["title"]),
+        section=str(meta["section"]),
+        location=str(meta.get("location", "")),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        spans=tuple(tuple(s) for s in json.loads(str(meta["spans"]))),
+        score=0.0,
+    )
 
 
 def _short(e: Exception, limit: int = 160) -> str:

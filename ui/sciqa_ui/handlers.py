@@ -34,6 +34,9 @@ from sciqa import (
     StoreError,
 )
 from sciqa.answerer import ExtractiveAnswerer
+from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
+from sciqa.listings import MODEL as LISTED
+from sciqa.listings import place_name
 from sciqa.providers import base_url
 
 log = logging.getLogger("sciqa_ui")
@@ -192,15 +195,25 @@ def passage_html(passage: Passage | None, citation: Citation) -> str:
     return "".join(f"<p>{p}</p>" for p in paragraphs)
 
 
-def source_label(citation: Citation | Passage, collection: Collection) -> tuple[str, str]:
-    """(heading, details) for a source: article title, or job place and its article."""
+def job_heading(title: str, location: str = "") -> str:
+    """'Applied Scientist · Tel Aviv, Israel': a job listing's role and place ('Job listing ·
+    ...' when it names no role). The location line comes from the passage, else the title."""
+    location = location or title.rpartition(JOB_TITLE_SEPARATOR)[2]
+    location = location.removeprefix("Job listing, ")  # titled before roles were read
+    return f"{role_of(title) or KIND['job']} · {place_name(location)}"
+
+
+def source_label(
+    citation: Citation | Passage, collection: Collection, passage: Passage | None = None
+) -> tuple[str, str]:
+    """(heading, details) for a source: article title, or a job's role and place, and the page
+    it was listed with."""
     kind = KIND.get(citation.section, citation.section.capitalize())
     if citation.section == "job":
-        place = getattr(citation, "location", "") or citation.title.removeprefix("Job listing, ")
-        heading = f"{kind} · {place}"
+        location = getattr(citation, "location", "") or (passage.location if passage else "")
         page = collection.title_of(citation.source)
-        where = f"listed with “{page}” · " if page != citation.source else ""
-        return heading, f"{where}{citation.source}"
+        where = f", listed with “{page}”" if page != citation.source else ""
+        return job_heading(citation.title, location), f"{kind}{where} · {citation.source}"
     return citation.title, f"{kind} · {citation.source}"
 
 
@@ -211,7 +224,7 @@ def sources_html(answer: Answer, turn: int, collection: Collection) -> str:
     passages = {p.chunk_id: p for p in answer.passages}
     cards = []
     for c in answer.citations:
-        heading, details = source_label(c, collection)
+        heading, details = source_label(c, collection, passages.get(c.chunk_id))
         cards.append(
             f'<details class="sq-src" id="{cite_id(turn, c.n)}">'
             f'<summary><span class="sq-n">{c.n}</span>'
@@ -394,7 +407,7 @@ def why_html(answer: Answer, *, fetch_k: int = 20) -> str:
     rows = []
     for i, p in enumerate(answer.passages, start=1):
         kind = KIND.get(p.section, p.section)
-        title = f"{kind} · {p.location or p.title}" if p.section == "job" else f"{p.title} ({kind})"
+        title = job_heading(p.title, p.location) if p.section == "job" else f"{p.title} ({kind})"
         snippet = " ".join(p.text.split())
         snippet = snippet[:180] + ("…" if len(snippet) > 180 else "")
         used = ", ".join(f"[{n}]" for n in cited.get(p.chunk_id, [])) or "—"
@@ -422,12 +435,22 @@ def why_html(answer: Answer, *, fetch_k: int = 20) -> str:
     searched = ""
     if answer.query and answer.query != answer.question:
         searched = f" (searched as “{html.escape(answer.query)}”)"
+    if answer.model == LISTED:
+        how = (
+            f"asks which job listings there are, so every job listing in the collection was "
+            f"read and these {len(answer.passages)} passages hold the sentences quoted for the "
+            f"listings that fit (no search ranked them). {took.strip()}"
+        )
+    else:
+        how = (
+            f"the {html.escape(answer.model)} answerer read these {len(answer.passages)} "
+            f"passages. Each was found by meaning (dense embeddings, top {fetch_k}) and by words "
+            f"(BM25, top {fetch_k}); the two ranks are fused as 1/(60 + dense rank) + 1/(60 + "
+            f"BM25 rank), and “—” means the passage was not in that search's top {fetch_k}. "
+            f"{verdict}{took}"
+        )
     return (
-        f'<p class="sq-why-intro">For “{html.escape(answer.question)}”{searched} the '
-        f"{html.escape(answer.model)} answerer read these {len(answer.passages)} passages. "
-        f"Each was found by meaning (dense embeddings, top {fetch_k}) and by words (BM25, top "
-        f"{fetch_k}); the two ranks are fused as 1/(60 + dense rank) + 1/(60 + BM25 rank), and "
-        f"“—” means the passage was not in that search's top {fetch_k}. {verdict}{took}</p>"
+        f'<p class="sq-why-intro">For “{html.escape(answer.question)}”{searched} {how}</p>'
         '<table class="sq-why"><thead><tr><th>#</th><th>Passage</th><th>Dense rank</th>'
         "<th>BM25 rank</th><th>Fused score</th><th>Cited as</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
