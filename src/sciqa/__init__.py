@@ -27,7 +27,7 @@ from sciqa.errors import (
     StoreMismatchError,
 )
 from sciqa.pipeline import Pipeline
-from sciqa.schema import Answer, Citation, IngestReport, Passage, Skipped
+from sciqa.schema import Answer, Citation, IngestReport, Passage, Removed, Skipped
 from sciqa.settings import Settings
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "Passage",
     "Pipeline",
     "QuestionError",
+    "Removed",
     "SciQAError",
     "Settings",
     "Skipped",

@@ -137,13 +137,13 @@ def _evidence(texts: Sequence[str]) -> tuple[set[float], set[str], set[str]]:
 
 
 def _related(term: str, stems: set[str]) -> bool:
-    """A word of the same family: "optimizing" and "optimization", "predicted" and "prediction"
-    (a shared start of 6 letters or more, and of three quarters of the shorter word)."""
+    """A word of the same family: "optimizing" and "optimization", "total" and "totalling" (a
+    start of 6 letters or more and of 3/4 of the shorter word, or all of it if 5 or more)."""
     term = term.removesuffix("e")
     for s in (s.removesuffix("e") for s in stems):
         shorter = min(len(term), len(s))
         n = next((i for i in range(shorter) if term[i] != s[i]), shorter)
-        if s == term or (n >= 6 and n >= 0.75 * shorter):
+        if (n == shorter >= 5) or (n >= 6 and n >= 0.75 * shorter):
             return True
     return False
 

@@ -89,6 +89,7 @@ class Pipeline:
                 endpoint=providers.endpoint(),
                 context_tokens=self.settings.context_tokens,
                 answer_tokens=self.settings.answer_tokens,
+                lexicon=lambda: self.store.lexicon,
             )
         raise ConfigError(f"unknown answerer {name!r}; choose one of: extractive, openai")
 
