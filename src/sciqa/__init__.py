@@ -84,7 +84,9 @@ def stream(
     k: int | None = None,
     llm: str | None = None,
 ) -> Iterator[str | Answer]:
-    """Yield pieces of the answer's text as they come, then the final :class:`Answer`."""
+    """Yield pieces of the answer's text as they come, then the final :class:`Answer`, which
+    is what counts: a model's sentences that their passages do not support are not in it (see
+    ``Answer.removed``), though they were streamed."""
     return default_pipeline().stream(question, history=history, k=k, llm=llm)
 
 

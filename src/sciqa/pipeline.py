@@ -214,7 +214,8 @@ class Pipeline:
         k: int | None = None,
         llm: str | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield the answer's text as it becomes available, then the final ``Answer``."""
+        """Yield the answer's text as it becomes available, then the final ``Answer`` (a model's
+        unsupported sentences, streamed as written, are taken out of it: ``Answer.removed``)."""
         t0 = time.perf_counter()
         answerer, query, passages = self._prepare(question, history, k, llm)
         t1 = time.perf_counter()
