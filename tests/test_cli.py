@@ -73,6 +73,28 @@ def test_ask_plain_prints_answer_and_sources(home_copy: Path) -> None:
     assert "searched for" not in out  # asked as written
 
 
+def test_ask_plain_shows_only_the_checked_llm_answer_and_what_was_removed(home_copy: Path) -> None:
+    from .openai_server import Scripted, sse
+
+    reply = "Amazon launched the Scholars program in 2019 [1]. Its first Scholar was Ada Lovelace."
+    server = Scripted([(200, sse(reply), 0.0)])
+    try:
+        env = {"OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "sk-test", "SCIQA_MODEL": "m"}
+        result = run_cli("ask", QUESTION, "--llm", "openai", home=home_copy, env=env)
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    # Not streamed: stdout has the checked answer, its sources, then what was taken out.
+    answer, sources, notes = result.stdout.split("\n\n")
+    assert answer == "Amazon launched the Scholars program in 2019 [1]."
+    assert sources.startswith("[1] ") and "\n" not in sources
+    assert notes.splitlines() == [
+        "removed: Its first Scholar was Ada Lovelace. "
+        '(not in the cited passage: "Ada", "Lovelace")',
+        "(answered by m)",
+    ]
+
+
 def test_ask_plain_says_what_it_searched_for_when_it_corrected_spelling(home_copy: Path) -> None:
     result = run_cli("ask", "What does Michael Kerns advise students?", home=home_copy)
     assert result.returncode == 0, result.stderr

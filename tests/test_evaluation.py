@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import (
 )
 from langchain_core.messages import AIMessage
 
-from sciqa import NOT_FOUND, Answer, Citation, ConfigError, Passage
+from sciqa import NOT_FOUND, Answer, Citation, ConfigError, Passage, Removed
 from sciqa.baseline import sentence_spans
 from sciqa.evalrun import Threshold, check, load_thresholds, parse_overrides
 from sciqa.evaluation import (
@@ -26,6 +26,7 @@ from sciqa.evaluation import (
 from sciqa.judge import judge_faithfulness, parse_verdict, render_prompt
 from sciqa.metrics import (
     answer_sentences,
+    claim_support,
     faithfulness,
     percentile,
     quotes_valid,
@@ -176,6 +177,30 @@ def test_faithfulness_counts_sentences_their_citations_support() -> None:
     assert faithfulness(answer(NOT_FOUND, abstained=True)) is None
 
 
+def test_claim_support_counts_removed_sentences_and_rechecks_the_rest() -> None:
+    launch = passage("a.txt", LAUNCH, "p-launch")
+    c = cite(1, "a.txt", LAUNCH, "p-launch")
+    quoted = claim_support(answer(f"{LAUNCH} [1]", c), [launch])
+    assert quoted is not None and quoted.share == 1.0 and quoted.sentences == 1
+    # The LLM answerer removed one of three sentences: two of three were supported.
+    python = Removed("Its language is Python.", 'not in the cited passage: "Python"')
+    kept = Answer("q", f"{LAUNCH} [1] Here is more.", False, (c,), removed=(python,))
+    got = claim_support(kept, [launch])
+    assert got is not None and got.sentences == 3 and got.share == pytest.approx(2 / 3)
+    assert got.unsupported == ('Its language is Python. (not in the cited passage: "Python")',)
+    # An answer nobody checked (the naive baseline's, say) is checked here; without the
+    # passage, against the citation's quote.
+    unchecked = claim_support(answer("It launched in 2019 in 400 cities [1].", c))
+    assert unchecked is not None and unchecked.share == 0.0
+    assert unchecked.unsupported == (
+        'It launched in 2019 in 400 cities. (not in the cited passage: "400")',
+    )
+    everything = Answer("q", NOT_FOUND, True, (), removed=(python,))
+    assert claim_support(everything) == claim_support(everything, [launch])
+    assert claim_support(everything).share == 0.0  # type: ignore[union-attr]
+    assert claim_support(answer(NOT_FOUND, abstained=True)) is None
+
+
 # -- one question, many questions -------------------------------------------------------------
 
 
@@ -196,7 +221,8 @@ def test_score_and_aggregate_hand_made_run() -> None:
     assert right.scores["answer_accuracy"] == 1.0 and not right.failed
     assert right.scores["quote_validity"] == 1.0 and right.scores["faithfulness"] == 1.0
     assert wrong.failed and wrong.scores["false_abstention"] == 1.0
-    assert answered.failed and answered.scores == {"abstain_recall": 0.0, "faithfulness": 1.0}
+    assert answered.failed
+    assert answered.scores == {"abstain_recall": 0.0, "faithfulness": 1.0, "claim_support": 1.0}
     assert obeyed.failed and not obeyed.resisted and obeyed.scores["injection_resisted"] == 0.0
 
     m = aggregate([right, wrong, answered, obeyed])

@@ -5,6 +5,8 @@ The HTTP path to a real OpenAI-compatible server is in test_llm_http.py.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from langchain_core.language_models.fake_chat_models import (
     FakeListChatModel,
@@ -12,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import (
 )
 from langchain_core.messages import AIMessage
 
-from sciqa import NOT_FOUND, Answer, ConfigError, ModelError, Passage, Pipeline, Settings
+from sciqa import NOT_FOUND, Answer, ConfigError, ModelError, Passage, Pipeline, Removed, Settings
 from sciqa.citations import Markers, iter_rewritten, rewrite
 from sciqa.generation import LLMAnswerer, format_passages
 from sciqa.resources import prompt
@@ -25,8 +27,8 @@ FILE = (
 )
 
 
-def _passage(n: int, start: int, end: int, source: str = "doc.txt") -> Passage:
-    text = FILE[start:end]
+def _passage(n: int, start: int, end: int, source: str = "doc.txt", file: str = FILE) -> Passage:
+    text = file[start:end]
     spans, off = [], 0
     for sentence in text.replace("\n\n", " ").split(". "):
         sentence = sentence if sentence.endswith(".") else sentence + "."
@@ -46,14 +48,18 @@ def _answerer(reply: str, **kw: object) -> LLMAnswerer:
     return LLMAnswerer(chat, model="fake", endpoint="http://fake/v1", **kw)  # type: ignore[arg-type]
 
 
-def _run(answerer: LLMAnswerer, passages: list[Passage] = PASSAGES) -> tuple[str, Answer]:
-    pieces = list(answerer.stream("When did the Scholars program start?", passages))
+def _run(
+    answerer: LLMAnswerer,
+    passages: list[Passage] = PASSAGES,
+    question: str = "When did the Scholars program start?",
+) -> tuple[str, Answer]:
+    pieces = list(answerer.stream(question, passages))
     final = pieces[-1]
     assert isinstance(final, Answer)
     return "".join(p for p in pieces[:-1] if isinstance(p, str)), final
 
 
-def assert_contract(answer: Answer, passages: list[Passage]) -> None:
+def assert_contract(answer: Answer, passages: list[Passage], file: str = FILE) -> None:
     """Every [n] in the text has a citation whose quote is verbatim at its file offsets."""
     import re
 
@@ -63,7 +69,7 @@ def assert_contract(answer: Answer, passages: list[Passage]) -> None:
     for c in answer.citations:
         assert c.chunk_id in by_id
         assert c.quote in by_id[c.chunk_id].text
-        assert FILE[c.start : c.end] == c.quote
+        assert file[c.start : c.end] == c.quote
 
 
 def test_markers_renumber_by_first_use_and_drop_invented_ones() -> None:
@@ -121,6 +127,85 @@ def test_answer_without_markers_is_attributed_or_refused() -> None:
     # Nothing in the passages supports it: not grounded, so not given as an answer.
     _, answer = _run(_answerer("Jeff Bezos founded it on Mars in 1850."))
     assert answer.abstained and answer.answer == NOT_FOUND and not answer.citations
+
+
+# -- every claim checked against what it cites (sciqa.claims) ---------------------------------
+
+OTHER = (
+    "Michael Kearns and Aaron Roth wrote The Ethical Algorithm. Both teach at Penn.\n\n"
+    "The economist role is in Sunnyvale. Salary Range: $201,300/year to $272,400/year."
+)
+ROTH = _passage(3, 0, OTHER.index("\n\n"), "other.txt", OTHER)
+ECONOMIST = _passage(4, OTHER.index("The economist"), len(OTHER), "other.txt", OTHER)
+
+
+def test_an_invented_claim_is_removed_and_the_answer_abstains() -> None:
+    reply = "Aaron Roth's favorite programming language is Python. [1]"
+    streamed, answer = _run(_answerer(reply), [ROTH], "What is Aaron Roth's favorite language?")
+    assert "Python" in streamed  # shown as the model wrote it; the final answer replaces it
+    assert answer.abstained and answer.answer == NOT_FOUND and answer.citations == ()
+    assert answer.removed == (
+        Removed(
+            "Aaron Roth's favorite programming language is Python.",
+            'not in the cited passage: "programming", "Python"',
+        ),
+    )
+    as_json = json.loads(json.dumps(answer.to_dict()))  # what `sciqa ask --json` prints
+    assert as_json["removed"] == [
+        {"sentence": r.sentence, "reason": r.reason} for r in answer.removed
+    ]
+
+
+def test_an_unsupported_sentence_goes_and_the_supported_one_keeps_a_valid_quote() -> None:
+    reply = "Grants total $30 million [2]. Amazon launched the Scholars program in 2019 [1]."
+    _, answer = _run(_answerer(reply))
+    assert answer.answer == "Amazon launched the Scholars program in 2019 [1]."  # renumbered
+    assert_contract(answer, PASSAGES)
+    (citation,) = answer.citations
+    assert citation.chunk_id == "c1"
+    assert citation.quote == "Amazon launched the Amazon Scholars program in 2019."
+    assert answer.removed == (
+        Removed("Grants total $30 million.", 'not in the cited passage: "$30 million"'),
+    )
+
+
+def test_a_claim_citing_another_roles_listing_is_removed() -> None:
+    reply = "The annual salary of an Amazon Scholar is $201,300/year to $272,400/year. [1]"
+    question = "What is the annual salary of an Amazon Scholar?"
+    _, answer = _run(_answerer(reply), [ECONOMIST], question)
+    assert answer.abstained and not answer.citations
+    assert [r.reason for r in answer.removed] == ['not in the cited passage: "Amazon", "Scholar"']
+    # The same figures, said of the role the listing is about, stand.
+    reply = "The Sunnyvale economist role pays $201,300 to $272,400 a year. [1]"
+    _, answer = _run(_answerer(reply), [ECONOMIST], "What does the economist role pay?")
+    assert not answer.abstained and answer.removed == ()
+    assert_contract(answer, [ECONOMIST], OTHER)
+
+
+def test_uncited_sentences_are_checked_against_what_the_answer_cites() -> None:
+    reply = (
+        "Here is what I found.\n"
+        "- Amazon launched the Scholars program in 2019 [1].\n"
+        "- It later moved to Paris.\n"
+        "- Academics work at Amazon part time [1]."
+    )
+    _, answer = _run(_answerer(reply))
+    assert answer.answer == (
+        "Here is what I found.\n- Amazon launched the Scholars program in 2019 [1].\n"
+        "- Academics work at Amazon part time [1]."
+    )
+    assert [r.sentence for r in answer.removed] == ["It later moved to Paris."]
+    assert_contract(answer, PASSAGES)
+
+
+def test_supported_paraphrases_are_kept_whole() -> None:
+    reply = (
+        "The Scholars program began in 2019 and lets academics work part-time at Amazon [1]. "
+        "The NSF program funds research on fairness, with grants totalling $20,000,000 [2]."
+    )
+    _, answer = _run(_answerer(reply))
+    assert answer.removed == () and answer.answer == reply
+    assert_contract(answer, PASSAGES)
 
 
 @pytest.mark.parametrize(

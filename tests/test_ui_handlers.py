@@ -19,6 +19,7 @@ from sciqa import (
     ModelError,
     Passage,
     Pipeline,
+    Removed,
     Settings,
     StoreError,
 )
@@ -209,6 +210,50 @@ def test_errors_become_friendly_messages(
     assert h.history(turns) == []  # a failed turn is not sent as conversation
     if isinstance(error, RuntimeError):
         assert "answering 'Anything?' failed" in caplog.text
+
+
+class Scripted:
+    """A pipeline that streams ``pieces`` and ends with ``answer``."""
+
+    def __init__(self, pieces: Sequence[str], answer: Answer) -> None:
+        self.pieces, self.answer = pieces, answer
+        self.settings = Settings(progress=False)
+
+    def stream(self, question: str, **kw: Any) -> Iterator[str | Answer]:
+        yield from self.pieces
+        yield self.answer
+
+
+def test_removed_sentences_leave_the_answer_and_show_as_a_muted_note() -> None:
+    citation = Citation(1, "f.txt", "T", "article", "c1", "It began in 2019.", 0, 17, 0.9)
+    why = 'not in the cited passage: "Python"'
+    answer = Answer(
+        "When?",
+        "It began in 2019 [1].",
+        False,
+        (citation,),
+        removed=(Removed("Its language is <b>Python</b>.", why),),
+    )
+    steps = run(
+        Scripted(["It began in 2019 [1]. ", "Its language is <b>Python</b>."], answer), "When?"
+    )
+    assert "Python" in steps[-2][0][0].html  # streamed as the model wrote it ...
+    final = steps[-1][0][0].html  # ... then replaced by the checked answer
+    assert final == h.final_html(answer, 0, h.Collection())
+    text, note = final.split('<div class="sq-removed">')
+    assert "Python" not in text and "It began in 2019" in text
+    assert note.startswith(
+        "<p>removed: not in the cited passage: “Its language is &lt;b&gt;Python&lt;/b&gt;.” "
+        "(&quot;Python&quot;)</p></div>"
+    )
+    assert 'class="sq-sources"' in note  # the sources come under the note
+    # Nothing left: "not in the documents", with what was taken out under it.
+    gone = Answer("When?", "x", True, (), removed=(Removed("It is 1850.", "cites no passage"),))
+    html = h.final_html(gone, 0, h.Collection())
+    assert "Not in the documents" in html
+    assert html.endswith(
+        '<div class="sq-removed"><p>removed: cites no passage: “It is 1850.”</p></div>'
+    )
 
 
 def test_too_long_a_question_is_a_message(pipeline: Pipeline) -> None:

@@ -27,7 +27,7 @@ from sciqa.errors import (
     StoreMismatchError,
 )
 from sciqa.pipeline import Pipeline
-from sciqa.schema import Answer, Citation, IngestReport, Passage, Skipped
+from sciqa.schema import Answer, Citation, IngestReport, Passage, Removed, Skipped
 from sciqa.settings import Settings
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "Passage",
     "Pipeline",
     "QuestionError",
+    "Removed",
     "SciQAError",
     "Settings",
     "Skipped",
@@ -83,7 +84,9 @@ def stream(
     k: int | None = None,
     llm: str | None = None,
 ) -> Iterator[str | Answer]:
-    """Yield pieces of the answer's text as they come, then the final :class:`Answer`."""
+    """Yield pieces of the answer's text as they come, then the final :class:`Answer`, which
+    is what counts: a model's sentences that their passages do not support are not in it (see
+    ``Answer.removed``), though they were streamed."""
     return default_pipeline().stream(question, history=history, k=k, llm=llm)
 
 

@@ -94,6 +94,32 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def drop(text: str, keep: Sequence[bool]) -> str:
+    """``text`` without the sentences (as :func:`sentences` splits it) whose ``keep`` is False,
+    each with the space or line break before it; list items left empty go too."""
+    out, at = [], 0
+    for sentence, kept in zip(sentences(text), keep):
+        start = text.index(sentence, at)
+        if kept:
+            out += [text[at:start], sentence]
+        at = start + len(sentence)
+    out.append(text[at:])
+    return tidy(re.sub(r"(?m)^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]*(?:\n|$)", "", "".join(out)))
+
+
+def plain(sentence: str) -> str:
+    """A sentence as shown on its own: no markers, no list bullet."""
+    return re.sub(r"^(?:[-*•]|\d{1,2}[.)])\s+", "", strip_markers(sentence))
+
+
+def renumber(text: str, order: dict[int, int], passages: int) -> tuple[str, Markers]:
+    """``text`` (numbered by ``order``: passage -> citation) numbered again by first use, for
+    when some of its markers went with the sentences that held them."""
+    back = {n: p for p, n in order.items()}
+    as_passages = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{back.get(int(m[1]), 0)}]", text)
+    return rewrite(as_passages, passages)
+
+
 def passage_sentences(passage: Passage) -> list[tuple[str, int, int]]:
     """The sentences of ``passage`` as (text, start in file, end in file)."""
     return [

@@ -88,6 +88,10 @@ def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
         for c in answer.citations:
             where = f"{c.source}:{c.start}-{c.end}"
             click.echo(f"[{c.n}] {c.title} ({c.section}, {where})")
+    if answer.removed:  # a model's sentences its passages do not support, taken out
+        click.echo()
+        for r in answer.removed:
+            click.echo(f"removed: {r.sentence} ({r.reason})")
     if answer.query and answer.query != answer.question:
         click.echo(f"(searched for: {answer.query})")  # a follow-up, or a spelling corrected
     click.echo(f"(answered by {answer.model})")
@@ -107,7 +111,8 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None) -> None:
     """Answer QUESTION from the documents, with citations.
 
     With QUESTION "-", read one question per line from stdin and answer each in turn
-    (one JSON object per line with --json).
+    (one JSON object per line with --json). With --llm openai, sentences of the model's answer
+    that the passages they cite do not support are taken out, each listed as "removed: ...".
 
     \b
     Example:

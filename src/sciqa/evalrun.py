@@ -36,6 +36,7 @@ from sciqa.evaluation import (
     score,
 )
 from sciqa.judge import judge_faithfulness
+from sciqa.lexical import Lexicon
 from sciqa.schema import Answer, Passage
 
 if TYPE_CHECKING:
@@ -186,12 +187,18 @@ class _Subject:
         self.results: list[QuestionResult] = []
         self.judged = self.no_verdict = 0
 
-    def run(self, item: GoldItem, texts: Mapping[str, str], judge: BaseChatModel | None) -> None:
+    def run(
+        self,
+        item: GoldItem,
+        texts: Mapping[str, str],
+        judge: BaseChatModel | None,
+        lexicon: Lexicon | None = None,
+    ) -> None:
         t0 = time.perf_counter()
         answer = self.ask(item.question)
         latency = (time.perf_counter() - t0) * 1000
         ranked = self.rank(item.question)
-        result = score(item, answer, latency, retrieved=ranked, texts=texts)
+        result = score(item, answer, latency, retrieved=ranked, texts=texts, lexicon=lexicon)
         if judge is not None and not answer.abstained:
             given = tuple(getattr(answer, "passages", ()) or ()) + tuple(ranked)
             verdict = judge_faithfulness(judge, item.question, answer, given)
@@ -279,9 +286,10 @@ def run(
     from tqdm import tqdm
 
     bar = tqdm(items, desc="sciqa eval", unit="question", disable=not progress, leave=False)
+    lexicon = pipeline.store.lexicon  # which words are rare, for the claim check
     for i, item in enumerate(bar):
         for s in subjects if i % 2 == 0 else subjects[::-1]:
-            s.run(item, texts, judge)
+            s.run(item, texts, judge, lexicon)
     bar.close()
     s0 = pipeline.settings
     settings = {

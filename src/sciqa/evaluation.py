@@ -10,6 +10,8 @@ the passages retrieved and the answer given, so each can be unit-tested on hand-
   (and a gold file cited), ``token_f1`` against the reference answer;
 - citations: ``citation_precision``, ``citation_recall``, ``quote_validity``;
 - ``faithfulness``: the share of answer sentences a cited passage supports (lexical check);
+  ``claim_support``: the share of answer sentences, before the LLM answerer removed any, whose
+  numbers, names and rare words their cited passages hold (``claims.py``);
 - abstention: ``abstain_recall`` (unanswerable), ``false_abstention`` (answerable);
   ``injection_resisted``; latency percentiles.
 
@@ -26,7 +28,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from sciqa.lexical import Lexicon
 from sciqa.metrics import (
+    claim_support,
     fact_present,
     faithfulness,
     normalize,
@@ -107,6 +111,12 @@ METRICS: dict[str, Metric] = {
         Metric("citation_recall", "citations", True, "gold files cited with evidence/facts"),
         Metric("quote_validity", "citations", True, "answers whose quotes are all verbatim"),
         Metric("faithfulness", "faithfulness", True, "answer sentences a cited passage supports"),
+        Metric(
+            "claim_support",
+            "faithfulness",
+            True,
+            "answer sentences (before removal) whose numbers, names, rare words they cite",
+        ),
         Metric("llm_faithfulness", "faithfulness", True, "answers the LLM judge finds supported"),
         Metric("abstain_recall", "abstention", True, "unanswerable: abstained"),
         Metric("false_abstention", "abstention", False, "answerable: abstained"),
@@ -241,6 +251,7 @@ class QuestionResult:
     scores: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[str, ...] = ()  # source of each ranked passage
     unsupported: tuple[str, ...] = ()  # answer sentences no cited passage supports
+    unsupported_claims: tuple[str, ...] = ()  # "sentence (reason)": the claim check's misses
 
     @property
     def failed(self) -> bool:
@@ -260,9 +271,11 @@ def score(
     *,
     retrieved: Sequence[Passage] | None = None,
     texts: Mapping[str, str] | None = None,
+    lexicon: Lexicon | None = None,
 ) -> QuestionResult:
     """Score one answer. ``retrieved`` (a ranking, best first) enables the retrieval metrics,
-    ``texts`` (file text by source name) the quote check."""
+    ``texts`` (file text by source name) the quote check; ``lexicon`` is the collection's, for
+    the claim check (without it, every word counts as rare)."""
     correct = answer_correct(item, answer)
     cited_gold = cites_gold_source(item, answer)
     given = tuple(getattr(answer, "passages", ()) or ())
@@ -291,6 +304,9 @@ def score(
     faith = faithfulness(answer, passages)
     if faith is not None:
         scores["faithfulness"] = faith.share
+    claimed = claim_support(answer, passages, lexicon)
+    if claimed is not None:
+        scores["claim_support"] = claimed.share
     resisted = injection_resisted(item, answer)
     if item.forbidden:
         scores["injection_resisted"] = float(resisted)
@@ -310,6 +326,7 @@ def score(
         scores=scores,
         retrieved=tuple(p.source for p in retrieved or ()),
         unsupported=faith.unsupported if faith else (),
+        unsupported_claims=claimed.unsupported if claimed else (),
     )
 
 

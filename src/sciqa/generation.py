@@ -4,8 +4,10 @@ Works with any LangChain chat model; sciqa builds ``ChatOpenAI`` for OpenAI or a
 OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio). The prompt (``prompts/``) puts each
 passage between delimiters with its number and tells the model the passages are data. What comes
 back is streamed through :mod:`sciqa.citations`, so only markers that point at given passages are
-ever shown. The answer abstains when the model says the passages do not hold it, or when it gives
-an answer no passage supports.
+ever shown. Then each sentence is checked against the passages it cites (:mod:`sciqa.claims`):
+one they do not support is taken out of the final ``Answer`` (listed in ``Answer.removed``), so
+the streamed text can hold more than the answer. The answer abstains when the model says the
+passages do not hold it, or when nothing cited and supported is left.
 
 Errors from the server (after the client's bounded retries with backoff for timeouts, 429 and
 5xx) become one :class:`~sciqa.errors.ModelError` that names the endpoint and says what to check.
@@ -14,16 +16,17 @@ Errors from the server (after the client's bounded retries with backoff for time
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sciqa import citations, providers
+from sciqa import citations, claims, providers
 from sciqa.answerer import NOT_FOUND
 from sciqa.chunking import count_tokens
 from sciqa.conversation import Message, standalone_question
 from sciqa.errors import ConfigError, ModelError
+from sciqa.lexical import Lexicon
 from sciqa.resources import prompt
-from sciqa.schema import Answer, Passage
+from sciqa.schema import Answer, Passage, Removed
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -36,6 +39,8 @@ _NOT_FOUND = re.compile(
     r"hold|provide|state|include)|no information|don'?t know|do not know",
     re.IGNORECASE,
 )
+# Why a sentence goes when nothing of its answer is left citing a passage.
+NO_CITATION = claims.Verdict(False, "cites no passage")
 _HISTORY_TURNS = 6  # turns of the chat the condensing prompt sees
 # A condensing reply that copies the prompt back instead of answering it.
 _ECHO = re.compile(r"(?:user|assistant|conversation|follow-up question)\s*:", re.IGNORECASE)
@@ -92,8 +97,12 @@ class LLMAnswerer:
         endpoint: str = "",
         context_tokens: int = 8192,
         answer_tokens: int = 512,
+        lexicon: Callable[[], Lexicon] | None = None,
     ) -> None:
+        """``lexicon`` gives the collection's word statistics, which tell the claim check
+        which words are rare; without it every word of an answer counts as rare."""
         self.chat_model = chat_model
+        self.lexicon = lexicon
         self.model = model
         self.endpoint = endpoint
         self.context_tokens = context_tokens
@@ -201,12 +210,32 @@ class LLMAnswerer:
             if is_not_found(text):
                 return Answer(question, NOT_FOUND, True, (), model=model)
             # No (valid) markers: cite the passages that support each sentence, if any do.
-            text, order = citations.attribute(citations.strip_markers(text), given)
-            if not order:
-                return Answer(question, NOT_FOUND, True, (), model=model)
-            markers.order = order
-        cited = citations.cite(text, given, markers.order)
-        return Answer(question, text, False, cited, model=model)
+            text, markers.order = citations.attribute(citations.strip_markers(text), given)
+        return self._checked(question, text, given, markers.order, model)
+
+    def _checked(
+        self, question: str, text: str, given: list[Passage], order: dict[int, int], model: str
+    ) -> Answer:
+        """The answer without the sentences its cited passages do not support, renumbered;
+        "not in the documents" when no cited sentence is left."""
+        cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
+        lexicon = self.lexicon() if self.lexicon else None
+        verdicts = claims.check_answer(text, cited, question=question, lexicon=lexicon)
+        if any(not v.supported for _, v in verdicts):
+            kept = citations.drop(text, [v.supported for _, v in verdicts])
+            text, markers = citations.renumber(kept, order, len(given))
+            order = markers.order
+        if not order:  # what is left cites nothing: all of it goes
+            verdicts = [(s, v if not v.supported else NO_CITATION) for s, v in verdicts]
+        removed = tuple(
+            Removed(shown, v.reason)
+            for s, v in verdicts
+            if not v.supported and (shown := citations.plain(s))
+        )
+        if not order:
+            return Answer(question, NOT_FOUND, True, (), model=model, removed=removed)
+        cites = citations.cite(text, given, order)
+        return Answer(question, text, False, cites, model=model, removed=removed)
 
     def _error(self, e: Exception) -> Exception:
         """One clear error naming the endpoint, for whatever the client raised."""

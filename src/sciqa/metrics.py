@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sciqa.lexical import terms
+from sciqa import claims
+from sciqa.lexical import Lexicon, terms
 from sciqa.schema import Answer, Passage
 
 # -- text --------------------------------------------------------------------------------
@@ -179,6 +180,41 @@ def faithfulness(answer: Answer, passages: Sequence[Passage] = ()) -> Faithfulne
         if not supported(s, [t for n in ns for t in by_n.get(n, [])] if ns else everything)
     )
     return Faithfulness(len(sentences), unsupported)
+
+
+@dataclass(frozen=True)
+class ClaimSupport:
+    sentences: int  # the answer's sentences before any were removed
+    unsupported: tuple[str, ...]  # "sentence (reason)", removed or still in the answer
+
+    @property
+    def share(self) -> float:
+        return 1.0 - len(self.unsupported) / self.sentences if self.sentences else 0.0
+
+
+def claim_support(
+    answer: Answer, passages: Sequence[Passage] = (), lexicon: Lexicon | None = None
+) -> ClaimSupport | None:
+    """The share of the answer's sentences, before any were removed, whose numbers, names and
+    rare words the passages they cite hold (:mod:`sciqa.claims`): the sentences it still has,
+    checked again, plus ``Answer.removed``. None for an abstention that removed nothing.
+
+    A cited passage not among ``passages`` is represented by its title and quote."""
+    by_id = {p.chunk_id: claims.evidence(p) for p in passages}
+    cited = {c.n: by_id.get(c.chunk_id, f"{c.title}\n{c.quote}") for c in answer.citations}
+    checked = (
+        []
+        if answer.abstained
+        else claims.check_answer(
+            answer.answer, cited, question=answer.query or answer.question, lexicon=lexicon
+        )
+    )
+    if not checked and not answer.removed:
+        return None
+    unsupported = [f"{r.sentence} ({r.reason})" for r in answer.removed] + [
+        f"{strip_markers(s)} ({v.reason})" for s, v in checked if not v.supported
+    ]
+    return ClaimSupport(len(checked) + len(answer.removed), tuple(unsupported))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

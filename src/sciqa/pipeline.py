@@ -93,6 +93,7 @@ class Pipeline:
                 endpoint=providers.endpoint(),
                 context_tokens=self.settings.context_tokens,
                 answer_tokens=self.settings.answer_tokens,
+                lexicon=lambda: self.store.lexicon,
             )
         raise ConfigError(f"unknown answerer {name!r}; choose one of: extractive, openai")
 
@@ -247,7 +248,8 @@ class Pipeline:
         k: int | None = None,
         llm: str | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield the answer's text as it becomes available, then the final ``Answer``."""
+        """Yield the answer's text as it becomes available, then the final ``Answer`` (a model's
+        unsupported sentences, streamed as written, are taken out of it: ``Answer.removed``)."""
         t0 = time.perf_counter()
         listed = self._list(question, history)
         if listed is not None:

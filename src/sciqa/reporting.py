@@ -47,6 +47,7 @@ def _row(r: QuestionResult) -> dict[str, Any]:
         "scores": {k: round(v, 4) for k, v in sorted(r.scores.items())},
         "retrieved": list(r.retrieved),
         "unsupported": list(r.unsupported),
+        "unsupported_claims": list(r.unsupported_claims),
     }
 
 

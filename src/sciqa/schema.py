@@ -27,6 +27,15 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Removed:
+    """A sentence taken out of a model's answer, and why (e.g. 'not in the cited passage:
+    "Python"')."""
+
+    sentence: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer with the passages it quotes or cites as ``[n]``."""
 
@@ -40,6 +49,8 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     # What was searched: the question, or a follow-up rewritten to stand on its own.
     query: str = ""
+    # Sentences of a model's answer that the passages they cite do not support, taken out.
+    removed: tuple[Removed, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; the retrieved passages go under ``"passages"``."""

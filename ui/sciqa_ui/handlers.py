@@ -248,13 +248,28 @@ def not_found_html(collection: Collection) -> str:
     )
 
 
+def removed_html(answer: Answer) -> str:
+    """A small muted note per sentence of a model's answer taken out as unsupported (the text
+    that streamed in held it): 'removed: not in the cited passage: “...” (“Python”)'."""
+    notes = []
+    for r in answer.removed:
+        why, _, missing = r.reason.partition(": ")
+        notes.append(
+            f"<p>removed: {html.escape(why)}: “{html.escape(r.sentence)}”"
+            + (f" ({html.escape(missing)})" if missing else "")
+            + "</p>"
+        )
+    return f'<div class="sq-removed">{"".join(notes)}</div>' if notes else ""
+
+
 def final_html(answer: Answer, turn: int, collection: Collection) -> str:
-    """The finished answer: text with linked markers, then its sources."""
+    """The finished answer: text with linked markers, what was taken out of it, its sources."""
     if answer.abstained:
-        return not_found_html(collection)
+        return not_found_html(collection) + removed_html(answer)
     numbers = [c.n for c in answer.citations]
     return (
         f'<div class="sq-answer">{answer_text_html(answer.answer, turn, numbers)}</div>'
+        + removed_html(answer)
         + sources_html(answer, turn, collection)
     )
 

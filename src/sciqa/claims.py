@@ -1,0 +1,209 @@
+"""Does each sentence of an answer say only what the passages it cites say?
+
+A verbatim quote proves a passage exists, not that it says what the answer says: "Aaron Roth's
+favorite programming language is Python. [1]" can cite a real passage about Roth. So every
+checkable token of an answer sentence must appear in one of the passages it cites (text, title
+or location):
+
+- **numbers**, as numbers: "$201,300", "201300 dollars" and "201.3k" are one value, "40%" is "40
+  percent", "five" is 5, "2022-06-01" is "June 1, 2022";
+- **names**: words with a capital not at the start of the sentence, acronyms ("Python", "SURE"),
+  matched but for case, a plural s or a possessive ("Scholars" is "Scholar"; "Start" is not
+  "started"); an acronym also matches the initials of words ("ML", "machine learning");
+- **rare words**: other content words the collection rarely uses (in under :data:`RARE` of its
+  chunks, by the ``Lexicon``; without one, every word is rare) that are not among the
+  commonest English words (:data:`COMMON_ENGLISH`, pyspellchecker's counts), matched by stem or
+  word family ("launched" and "launch", "optimizing" and "optimization"): a paraphrase's
+  "began" or "located" is not a claim, "cryptography" is;
+- **the question's words** the answer repeats, unless common English, however often the
+  collection uses them: the question's subject must be in the cited passage too, so "the
+  scholars earn $201,300 [1]" cannot cite an economist's job listing.
+
+Never checked: stop words and wh-words, words about the prompt ("passage 2", "the article"),
+verbs that report ("mentions", "describes"), and words in :data:`VERY_COMMON` of the chunks. A
+sentence without ``[n]`` is checked against every passage the answer cites; one with nothing to
+check passes ("Here is what I found."). Pure functions, over the English word list.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from sciqa.citations import sentences
+from sciqa.lexical import STOPWORDS, Lexicon, english, stem
+from sciqa.schema import Passage
+
+RARE = 0.05  # a word in fewer than this share of the collection's chunks is rare
+VERY_COMMON = 0.25  # a word in at least this share of them is never checked
+COMMON_ENGLISH = 5_000  # pyspellchecker frequency: about the 7,700 commonest English words
+# Wh-words, and words about the prompt and its passages ("according to passage 2", "e.g.").
+_SKIP = STOPWORDS | {
+    *("whose", "whether", "passage", "passages", "document", "documents", "article", "articles"),
+    *("source", "sources", "text", "context", "excerpt", "listing", "posting", "e.g", "i.e", "etc"),
+}  # fmt: skip
+# Stems of verbs that report what a text says ("he mentions", "the article describes").
+_REPORTING = {
+    *("mention", "cite", "quot", "quote", "refer", "describ", "describe", "discuss", "highlight"),
+    *("emphasiz", "emphasize", "focus", "focuse", "involv", "involve", "advis", "advise", "list"),
+}  # fmt: skip
+_MARKER = re.compile(r"\[\d{1,3}\]")
+_PROMPT_REF = re.compile(
+    r"\b(?:passages?|documents?|sources?|excerpts?)\s*\d{1,3}(?:\s*(?:,|and|&|or)\s*\d{1,3})*",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[.'’][A-Za-z0-9]+)*")
+_NUMBER = re.compile(
+    r"(?<![\w.,$€£¥])(?:[$€£¥]\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![.,]?\d)(?:\s?%)?"
+    r"(?:\s?(thousand|million|billion|trillion)\b|(k|m|mn|bn)\b)?",
+    re.IGNORECASE,
+)
+_SCALE = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+          "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9}  # fmt: skip
+_ISO_DATE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])-(\d{2})\b")
+_UNITS = {w: n for n, w in enumerate(
+    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}  # fmt: skip
+NUMBER_WORDS = {  # "one" is a pronoun too often to be checked as a number
+    **{w: n for w, n in _UNITS.items() if n > 1},
+    **{w: 10 + n for n, w in enumerate(("ten", "eleven", "twelve", "thirteen", "fourteen",
+       "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"))},
+    **{w: 20 + 10 * n for n, w in enumerate(
+       ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"))},
+}  # fmt: skip
+# In a passage, "one" and ordinals say a number too.
+_PASSAGE_NUMBER_WORDS = {**NUMBER_WORDS, "zero": 0, "one": 1, **{w: n for n, w in enumerate(
+    ("first", "second", "third", "fourth", "fifth", "sixth"), 1)}}  # fmt: skip
+_SCALED_WORD = re.compile(
+    rf"\b({'|'.join(_PASSAGE_NUMBER_WORDS)})(?:[- ]({'|'.join(_UNITS)}))?"
+    r"(?:\s(hundred|thousand|million|billion))?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a sentence is supported by its cited passages; if not, why."""
+
+    supported: bool
+    reason: str = ""
+    missing: tuple[str, ...] = ()  # the checkable tokens no cited passage holds, as written
+
+
+def evidence(passage: Passage) -> str:
+    """What a passage offers as support: its title, location and text."""
+    return f"{passage.title}\n{passage.location}\n{passage.text}"
+
+
+def _dates(text: str) -> str:
+    """ISO dates written out, so "2022-06-01" meets "June 1, 2022" (month as a name)."""
+    return _ISO_DATE.sub(lambda m: f"{calendar.month_name[int(m[2])]} {int(m[3])}, {m[1]}", text)
+
+
+def _numbers(text: str, words: Mapping[str, int]) -> list[tuple[str, float, float]]:
+    """(as written, value, value without its scale word) for each number of ``text``."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        value = float(m[1].replace(",", "") + (m[2] or ""))
+        scale = _SCALE.get((m[3] or m[4] or "").lower(), 1.0)
+        out.append((m[0].strip(), round(value * scale, 6), value))
+    for m in _SCALED_WORD.finditer(text):
+        if (head := m[1].lower()) in words:
+            value = float(words[head] + (_UNITS[m[2].lower()] if m[2] else 0))
+            out.append((m[0], value * _SCALE.get((m[3] or "").lower(), 1.0), value))
+    return out
+
+
+def _key(word: str) -> str:
+    """A name as matched: lower case, without a possessive or a plural s."""
+    word = word.lower().replace("’", "'").removesuffix("'s")
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _evidence(texts: Sequence[str]) -> tuple[set[float], set[str], set[str]]:
+    """What the cited texts hold: numbers, names, word stems."""
+    text = _dates("\n".join(texts))
+    words = [w.lower() for w in _WORD.findall(text)]
+    # An acronym is also the initials of the words it stands for ("ML": "machine learning").
+    initials = {
+        "".join(w[0] for w in words[i : i + n]) for n in (2, 3, 4) for i in range(len(words))
+    }
+    # "$20 million" holds 20 too: an answer may leave the scale to the words around it.
+    values = {v for _, scaled, raw in _numbers(text, _PASSAGE_NUMBER_WORDS) for v in (scaled, raw)}
+    return values, {_key(w) for w in words} | initials, {stem(w) for w in words}
+
+
+def _related(term: str, stems: set[str]) -> bool:
+    """A word of the same family: "optimizing" and "optimization", "total" and "totalling" (a
+    start of 6 letters or more and of 3/4 of the shorter word, or all of it if 5 or more)."""
+    term = term.removesuffix("e")
+    for s in (s.removesuffix("e") for s in stems):
+        shorter = min(len(term), len(s))
+        n = next((i for i in range(shorter) if term[i] != s[i]), shorter)
+        if (n == shorter >= 5) or (n >= 6 and n >= 0.75 * shorter):
+            return True
+    return False
+
+
+def _tokens(
+    sentence: str, question: str, lexicon: Lexicon | None
+) -> list[tuple[str, str, str | float]]:
+    """(as written, kind, key): kind "number" (key: value), "name" (a _key) or "word" (a stem)."""
+    text = _dates(_PROMPT_REF.sub(" ", _MARKER.sub(" ", sentence)))
+    found: dict[tuple[str, str | float], str] = {}
+    for shown, value, _ in _numbers(text, NUMBER_WORDS):
+        found.setdefault(("number", value), shown)
+    asked = {stem(w.lower()) for w in _WORD.findall(question)}
+    common = english()
+    for i, word in enumerate(_WORD.findall(text)):
+        bare = word.lower().replace("’", "'").removesuffix("'s")
+        if bare in _SKIP or bare in NUMBER_WORDS or (term := stem(bare)) in _REPORTING:
+            continue
+        share = lexicon.df.get(term, 0) / lexicon.n_docs if lexicon and lexicon.n_docs else 0.0
+        if share >= VERY_COMMON:
+            continue
+        # A capital anywhere but at the start of the sentence makes a name ("Python", "SURE").
+        if any(c.isupper() for c in (word[1:] if i == 0 else word)):
+            found.setdefault(("name", _key(bare)), word)
+        elif common.get(bare, 0) < COMMON_ENGLISH and (share < RARE or term in asked):
+            found.setdefault(("word", term), word)
+    return [(shown, kind, key) for (kind, key), shown in found.items()]
+
+
+def check(
+    sentence: str, cited: Sequence[str], *, question: str = "", lexicon: Lexicon | None = None
+) -> Verdict:
+    """Is every checkable token of ``sentence`` in one of the ``cited`` texts (see
+    :func:`evidence`)? ``question`` is what was asked; ``lexicon`` the collection's."""
+    tokens = _tokens(sentence, question, lexicon)
+    if not tokens:
+        return Verdict(True)
+    if not cited:
+        return Verdict(False, "cites no passage", tuple(shown for shown, _, _ in tokens))
+    numbers, names, stems = _evidence(cited)
+    have: dict[str, Collection[object]] = {"number": numbers, "name": names, "word": stems}
+    missing = tuple(
+        shown
+        for shown, kind, key in tokens
+        if key not in have[kind] and not (kind == "word" and _related(str(key), stems))
+    )
+    if not missing:
+        return Verdict(True)
+    where = "the cited passage" if len(cited) == 1 else "the cited passages"
+    return Verdict(False, f"not in {where}: " + ", ".join(f'"{t}"' for t in missing), missing)
+
+
+def check_answer(
+    text: str, cited: Mapping[int, str], *, question: str = "", lexicon: Lexicon | None = None
+) -> list[tuple[str, Verdict]]:
+    """Each sentence of ``text`` (an answer with ``[n]`` markers) and its verdict: checked
+    against the ``cited[n]`` texts it marks or, when it marks none, against all of them."""
+    out = []
+    for sentence in sentences(text):
+        ns = dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,3})\]", sentence))
+        texts = [cited[n] for n in ns if n in cited] if ns else list(cited.values())
+        out.append((sentence, check(sentence, texts, question=question, lexicon=lexicon)))
+    return out
