@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "ingest" / "corpus"
 # What Answer.to_dict() (and so `sciqa ask --json`) holds.
 ANSWER_KEYS = {
-    "question", "answer", "abstained", "citations", "timings", "model", "passages", "query"
+    "question", "answer", "abstained", "citations", "timings", "model", "passages", "query",
+    "notice",
 }  # fmt: skip
 
 

@@ -157,14 +157,16 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
     seen: list[str] = []
 
     # 1. the CLI, --json: the extractive answerer, then the model server answering, refusing
-    #    the key (401) and failing with the key in its error body (500)
+    #    the key (401) and failing with the key in its error body (500), as errors (no
+    #    fallback: the error messages, which repeat what the server said, are under test)
     env = {"OPENAI_API_KEY": canary, "SCIQA_LLM_RETRIES": "0"}
     done = run_cli("ask", question, "--json", home=home_copy, env=env)
     assert done.returncode == 0, done.stderr
     seen += [done.stdout, done.stderr]
     for status, code in ((200, 0), (401, 1), (500, 1)):
         url_env = {**env, "OPENAI_BASE_URL": keyed[status].url}
-        done = run_cli("ask", question, "--llm", "openai", "--json", home=home_copy, env=url_env)
+        args = ["ask", question, "--llm", "openai", "--json", "--no-fallback"]
+        done = run_cli(*args, home=home_copy, env=url_env)
         assert done.returncode == code, done.stderr
         seen += [done.stdout, done.stderr]
         assert keyed[status].keys == [canary]  # the key was used: the test is not vacuous
@@ -184,7 +186,7 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
             seen.append(json.dumps(answer.to_dict()))
         else:
             with pytest.raises(ModelError) as err:
-                pipeline.ask(question, llm="openai")
+                pipeline.ask(question, llm="openai", fallback=False)
             seen.append(str(err.value))
         turns, why = list(h.respond(pipeline, question, [], collection=h.Collection(),
                                     llm="openai"))[-1]  # fmt: skip

@@ -35,6 +35,10 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     # What was searched: the question, or a follow-up rewritten to stand on its own.
     query: str = ""
+    # Said beside the answer when it is not what was asked for: "the model at URL did not
+    # answer (reason); this answer is quoted from the documents offline". Text streamed before
+    # such an answer came from the failed model: show this Answer's text instead.
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; the retrieved passages go under ``"passages"``."""
