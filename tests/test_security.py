@@ -173,7 +173,8 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
     assert json.loads(seen[2])["model"].startswith("gpt-4o-mini")
     assert "refused the API key (401)" in seen[5] and "HTTP 500" in seen[7]
 
-    # 2. the library with every logger at DEBUG, and the web page's error and feedback paths
+    # 2. the library with every logger at DEBUG, and the web page's answers (from the model,
+    #    and offline after its 500, with a notice) and feedback
     for name in ("sciqa", "sciqa_ui", "openai", "httpx", "httpcore", "langchain"):
         caplog.set_level(logging.DEBUG, logger=name)
     monkeypatch.setenv("SCIQA_LLM_RETRIES", "0")
@@ -191,6 +192,7 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
         turns, why = list(h.respond(pipeline, question, [], collection=h.Collection(),
                                     llm="openai"))[-1]  # fmt: skip
         seen += [turns[-1].html, why or ""]
+        assert ("sq-notice" in turns[-1].html) == (status == 500)
         h.record_feedback(feedback, turns[-1], status == 200)
     assert feedback.exists() and len(feedback.read_text(encoding="utf-8").splitlines()) == 2
     assert any(r.name.startswith(("openai", "httpx")) for r in caplog.records)  # logs did run
