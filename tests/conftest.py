@@ -21,6 +21,7 @@ CORPUS = ROOT / "ingest" / "corpus"
 ANSWER_KEYS = {
     "question", "answer", "abstained", "citations", "timings", "model", "passages", "query",
     "removed",
+    "notice",
 }  # fmt: skip
 
 

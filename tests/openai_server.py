@@ -1,5 +1,6 @@
 """A scripted OpenAI-compatible server on loopback, for the faults a healthy server will not
-produce on demand (500, 429, hangs, malformed JSON, a server that echoes the key it was sent)."""
+produce on demand (500, 429, hangs, malformed JSON, a server that echoes the key it was sent),
+and for the model lists ``GET /v1/models`` and Ollama's ``GET /api/tags`` return."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 Reply = tuple[int, bytes, float]  # status, body, seconds to wait before answering
@@ -29,22 +30,45 @@ def sse(text: str, model: str = "scripted") -> bytes:
     return "".join(lines).encode()
 
 
-class Scripted:
-    """Answers each request with the next scripted reply (the last one repeats), or with what
-    ``replies`` returns for the API key the request carried; records the keys it was sent."""
+def models_list(*ids: str, owned_by: str = "llamacpp") -> bytes:
+    """An OpenAI ``/v1/models`` reply listing ``ids``."""
+    data = [{"id": i, "object": "model", "created": 0, "owned_by": owned_by} for i in ids]
+    return json.dumps({"object": "list", "data": data}).encode()
 
-    def __init__(self, replies: list[Reply] | Callable[[str], Reply]) -> None:
+
+NOT_FOUND_REPLY: Reply = (404, b'{"error": "not found"}', 0)
+
+
+class Scripted:
+    """Answers each POST with the next scripted reply (the last one repeats), or with what
+    ``replies`` returns for the API key the request carried; records the keys it was sent.
+    A GET is answered from ``get`` by its path (404 for any other), and recorded in ``paths``."""
+
+    def __init__(
+        self,
+        replies: list[Reply] | Callable[[str], Reply],
+        *,
+        get: Mapping[str, Reply] | None = None,
+    ) -> None:
         self.replies = replies
+        self.get = dict(get or {})
         self.requests = 0
         self.keys: list[str] = []
+        self.paths: list[str] = []
         script = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                script.paths.append(self.path)
+                self.respond(*script.get.get(self.path, NOT_FOUND_REPLY))
+
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length", 0)))
                 key = self.headers.get("authorization", "").removeprefix("Bearer ")
                 script.keys.append(key)
-                status, body, delay = script.reply(key)
+                self.respond(*script.reply(key))
+
+            def respond(self, status: int, body: bytes, delay: float) -> None:
                 time.sleep(delay)
                 try:
                     self.send_response(status)
@@ -63,7 +87,8 @@ class Scripted:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}/v1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def reply(self, key: str) -> Reply:

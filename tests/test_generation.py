@@ -5,7 +5,11 @@ The HTTP path to a real OpenAI-compatible server is in test_llm_http.py.
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import (
@@ -14,11 +18,21 @@ from langchain_core.language_models.fake_chat_models import (
 )
 from langchain_core.messages import AIMessage
 
-from sciqa import NOT_FOUND, Answer, ConfigError, ModelError, Passage, Pipeline, Removed, Settings
+from sciqa import (
+    NOT_FOUND,
+    Answer,
+    ConfigError,
+    Endpoint,
+    ModelError,
+    Passage,
+    Pipeline,
+    Removed,
+    Settings,
+)
 from sciqa.citations import Markers, iter_rewritten, rewrite
 from sciqa.generation import LLMAnswerer, format_passages
 from sciqa.resources import prompt
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, ROOT
 
 # A file and two passages cut from it, with sentence spans as the chunker makes them.
 FILE = (
@@ -309,3 +323,106 @@ def test_pipeline_with_an_llm_answerer_over_the_real_store(built_home) -> None:
 def test_openai_answerer_without_configuration_says_what_to_set() -> None:
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         Pipeline(Settings(progress=False)).answerer_for("openai")
+
+
+# -- when the model fails: the offline answer, with a notice -----------------------------------
+
+WHO = "Who wrote The Ethical Algorithm?"
+
+
+class BreaksMidAnswer(GenericFakeChatModel):
+    """Writes the first words of its reply, then its server goes away; condensing fails too."""
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for n, chunk in enumerate(super()._stream(*args, **kwargs)):
+            if n == 3:
+                raise _gone()
+            yield chunk
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:  # what condensing a follow-up calls
+        raise _gone()
+
+
+def _gone() -> Exception:
+    import httpx
+    import openai
+
+    return openai.APIConnectionError(request=httpx.Request("POST", "http://fake/v1/chat"))
+
+
+def _breaking_pipeline(home: Path, **settings: Any) -> Pipeline:
+    reply = AIMessage("Michael Kearns and Aaron Roth wrote it [1].")
+    chat = BreaksMidAnswer(messages=itertools.repeat(reply))
+    answerer = LLMAnswerer(chat, model="fake", endpoint="http://fake/v1")
+    return Pipeline(
+        Settings(home=home, progress=False, llm="openai", **settings), answerer=answerer
+    )
+
+
+NOTICE = (
+    "the model at http://fake/v1 did not answer (could not connect); this answer is quoted from "
+    "the documents offline"
+)
+
+
+def test_a_model_failing_mid_answer_is_replaced_by_the_offline_answer(built_home: Path) -> None:
+    pipe = _breaking_pipeline(built_home)
+    *text, final = list(pipe.stream(WHO))
+    assert isinstance(final, Answer)
+    assert "".join(text).startswith("Michael Kearns")  # the model's words, shown as they came
+    offline = pipe.ask(WHO, llm="extractive")
+    assert final.model == "extractive" and final.notice == NOTICE
+    assert (final.answer, final.citations) == (offline.answer, offline.citations)
+    assert "Kearns" in final.answer and not final.abstained
+    assert final.passages == offline.passages and "total_ms" in final.timings
+    assert offline.notice == ""
+    assert pipe.ask(WHO).notice == NOTICE
+
+
+def test_without_fallback_the_model_error_is_raised(built_home: Path) -> None:
+    with pytest.raises(ModelError, match=r"cannot reach the model server at http://fake/v1"):
+        _breaking_pipeline(built_home).ask(WHO, fallback=False)
+    with pytest.raises(ModelError, match=r"cannot reach the model server at http://fake/v1"):
+        _breaking_pipeline(built_home, fallback=False).ask(WHO)
+    assert _breaking_pipeline(built_home, fallback=False).ask(WHO, fallback=True).notice == NOTICE
+
+
+def test_a_follow_up_the_model_cannot_condense_is_read_offline(built_home: Path) -> None:
+    history = [
+        {"role": "user", "content": "Tell me about The Ethical Algorithm"},
+        {"role": "assistant", "content": "A book [1]."},
+    ]
+    answer = _breaking_pipeline(built_home).ask("Who wrote it?", history=history)
+    assert answer.notice == NOTICE and answer.model == "extractive"
+    assert answer.query == "Tell me about The Ethical Algorithm Who wrote it?"
+    assert "Kearns" in answer.answer
+
+
+def test_an_eval_never_falls_back(built_home: Path, tmp_path: Path) -> None:
+    """An eval measures the model: its failure stops the run instead of scoring quotes."""
+    from sciqa import evalrun
+
+    gold = tmp_path / "gold.jsonl"
+    first = (ROOT / "evals" / "gold.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    gold.write_text(first + "\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="cannot reach the model server at http://fake/v1"):
+        evalrun.run(_breaking_pipeline(built_home), gold, baseline=False)
+
+
+def test_answerers_for_endpoints_are_kept_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sciqa.pipeline import MAX_ENDPOINT_ANSWERERS
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-should-never-go-to-a-local-server")
+    pipe = Pipeline(Settings(progress=False))
+    url = "http://127.0.0.1:8080/v1"
+    first = pipe.answerer_for(Endpoint(url, "m0"))
+    assert isinstance(first, LLMAnswerer)
+    assert (first.model, first.endpoint) == ("m0", url)
+    assert first.chat_model.openai_api_key.get_secret_value() == "not-needed"  # type: ignore[attr-defined]
+    assert pipe.answerer_for(Endpoint(url, "m0")) is first
+    later = [
+        pipe.answerer_for(Endpoint(url, f"m{i}")) for i in range(1, MAX_ENDPOINT_ANSWERERS + 1)
+    ]
+    assert pipe.answerer_for(Endpoint(url, f"m{MAX_ENDPOINT_ANSWERERS}")) is later[-1]
+    assert pipe.answerer_for(Endpoint(url, "m0")) is not first  # dropped, least recently used
+    assert pipe.answerer_for("extractive") is pipe.answerer  # the named ones stay

@@ -23,11 +23,11 @@ import pytest
 import vcr
 from click.testing import CliRunner
 
-from sciqa import NOT_FOUND, Answer, ModelError, Pipeline, Settings
+from sciqa import NOT_FOUND, Answer, ModelError, Pipeline, Settings, find_local_servers
 from sciqa.citations import strip_markers
 from sciqa.cli import cli
 from tests.conftest import CORPUS, run_cli
-from tests.openai_server import Scripted, sse
+from tests.openai_server import Scripted, models_list, sse
 
 # Read at import, before the autouse fixture clears the OpenAI variables for each test.
 LIVE_URL = os.environ.get("OPENAI_BASE_URL")
@@ -70,11 +70,13 @@ def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 def _settings(home: Path, **kw: object) -> Settings:
-    # No retries while recording, so a cassette holds exactly the traffic of one attempt.
+    # No retries while recording, so a cassette holds exactly the traffic of one attempt. No
+    # fallback: what the model does is under test, and its errors are what it should raise.
     defaults: dict[str, object] = {
         "home": home,
         "progress": False,
         "llm": "openai",
+        "fallback": False,
         "context_tokens": 4096,
         "answer_tokens": 80,
         "llm_retries": 0,
@@ -226,18 +228,79 @@ def test_malformed_json_is_a_clear_error(scripted, built_home: Path) -> None:
         Pipeline(_settings(built_home)).ask(QUESTION)
 
 
+def test_a_model_found_on_this_machine_answers_without_the_api_key(
+    built_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-not-for-local-servers")
+    server = Scripted([(200, GOOD, 0)], get={"/v1/models": (200, models_list("gemma3-270m"), 0)})
+    try:
+        (found,) = find_local_servers(str(server.port), known={})
+        pipe = Pipeline(_settings(built_home, llm="extractive"))
+        answer = pipe.ask(QUESTION, llm=found.endpoint("gemma3-270m"))
+    finally:
+        server.close()
+    assert answer.model.startswith("gemma3-270m") and answer.notice == ""
+    assert not answer.abstained and "Kearns" in answer.answer and answer.citations
+    assert server.keys == ["not-needed"]  # a local port is never sent the user's key
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def test_cli_with_no_server_listening_fails_fast_with_one_line(home_copy: Path) -> None:
+def test_a_stream_broken_mid_answer_is_answered_offline(scripted, built_home: Path) -> None:
+    """The model's first words arrive, then garbage: the offline answer replaces them, and the
+    notice says which server failed and how."""
+    broken = sse("Michael Kearns and").removesuffix(b"data: [DONE]\n\n") + b"data: {not json\n\n"
+    server = scripted([(200, broken, 0)])
+    pipe = Pipeline(_settings(built_home, fallback=True))
+    pieces = list(pipe.stream(QUESTION))
+    final = pieces[-1]
+    assert isinstance(final, Answer) and server.requests == 1
+    streamed = "".join(p for p in pieces[:-1] if isinstance(p, str))
+    assert streamed.startswith("Michael Kearns")  # shown while it came, then replaced
+    offline = pipe.ask(QUESTION, llm="extractive")
+    assert final.model == "extractive" and not final.abstained
+    assert (final.answer, final.citations) == (offline.answer, offline.citations)
+    assert final.passages == offline.passages and final.query == QUESTION
+    assert final.notice == (
+        f"the model at {server.url} did not answer (it sent a response sciqa cannot read); "
+        "this answer is quoted from the documents offline"
+    )
+    with pytest.raises(ModelError, match="sent a response sciqa cannot read"):
+        pipe.ask(QUESTION, fallback=False)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_cli_with_no_server_listening_answers_offline_with_one_line(home_copy: Path) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     started = time.monotonic()
     result = run_cli(
         "ask", QUESTION, "--llm", "openai", home=home_copy, env={"OPENAI_BASE_URL": url}
     )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"sciqa: the model at {url} did not answer (could not connect); this answer is quoted "
+        "from the documents offline"
+    ]
+    assert "2019" in result.stdout and result.stdout.rstrip().endswith("(answered by extractive)")
+    assert time.monotonic() - started < 30
+
+
+def test_cli_no_fallback_fails_fast_with_one_line(home_copy: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    started = time.monotonic()
+    result = run_cli(
+        "ask", QUESTION, "--llm", "openai", "--json", "--no-fallback",
+        home=home_copy, env={"OPENAI_BASE_URL": url},
+    )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"sciqa: error: cannot reach the model server at {url}: is it running? "

@@ -157,21 +157,24 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
     seen: list[str] = []
 
     # 1. the CLI, --json: the extractive answerer, then the model server answering, refusing
-    #    the key (401) and failing with the key in its error body (500)
+    #    the key (401) and failing with the key in its error body (500), as errors (no
+    #    fallback: the error messages, which repeat what the server said, are under test)
     env = {"OPENAI_API_KEY": canary, "SCIQA_LLM_RETRIES": "0"}
     done = run_cli("ask", question, "--json", home=home_copy, env=env)
     assert done.returncode == 0, done.stderr
     seen += [done.stdout, done.stderr]
     for status, code in ((200, 0), (401, 1), (500, 1)):
         url_env = {**env, "OPENAI_BASE_URL": keyed[status].url}
-        done = run_cli("ask", question, "--llm", "openai", "--json", home=home_copy, env=url_env)
+        args = ["ask", question, "--llm", "openai", "--json", "--no-fallback"]
+        done = run_cli(*args, home=home_copy, env=url_env)
         assert done.returncode == code, done.stderr
         seen += [done.stdout, done.stderr]
         assert keyed[status].keys == [canary]  # the key was used: the test is not vacuous
     assert json.loads(seen[2])["model"].startswith("gpt-4o-mini")
     assert "refused the API key (401)" in seen[5] and "HTTP 500" in seen[7]
 
-    # 2. the library with every logger at DEBUG, and the web page's error and feedback paths
+    # 2. the library with every logger at DEBUG, and the web page's answers (from the model,
+    #    and offline after its 500, with a notice) and feedback
     for name in ("sciqa", "sciqa_ui", "openai", "httpx", "httpcore", "langchain"):
         caplog.set_level(logging.DEBUG, logger=name)
     monkeypatch.setenv("SCIQA_LLM_RETRIES", "0")
@@ -184,11 +187,12 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
             seen.append(json.dumps(answer.to_dict()))
         else:
             with pytest.raises(ModelError) as err:
-                pipeline.ask(question, llm="openai")
+                pipeline.ask(question, llm="openai", fallback=False)
             seen.append(str(err.value))
         turns, why = list(h.respond(pipeline, question, [], collection=h.Collection(),
                                     llm="openai"))[-1]  # fmt: skip
         seen += [turns[-1].html, why or ""]
+        assert ("sq-notice" in turns[-1].html) == (status == 500)
         h.record_feedback(feedback, turns[-1], status == 200)
     assert feedback.exists() and len(feedback.read_text(encoding="utf-8").splitlines()) == 2
     assert any(r.name.startswith(("openai", "httpx")) for r in caplog.records)  # logs did run

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from .conftest import ROOT
+from .openai_server import Scripted, models_list, sse
 from .test_ui_handlers import EVIL_QUESTION, FOLLOW_UP, NOT_THERE, SCHOLARS, write_corpus
 from .ui_server import UIServer, free_port
 
@@ -43,14 +44,30 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
+def local_model() -> Iterator[Scripted]:
+    """A model server on this machine, as llama.cpp's would answer; the page finds it itself."""
+    server = Scripted(
+        [(200, sse("Michael Kearns and Aaron Roth wrote it [1].", model="gemma3-270m"), 0.0)],
+        get={"/v1/models": (200, models_list("gemma3-270m"), 0.0)},
+    )
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
 def servers(
-    built_home: Path, tmp_path_factory: pytest.TempPathFactory
+    built_home: Path, tmp_path_factory: pytest.TempPathFactory, local_model: Scripted
 ) -> Iterator[dict[str, UIServer]]:
     tmp = tmp_path_factory.mktemp("ui")
     home = tmp / "home"
     shutil.copytree(built_home, home)
     closed = free_port()  # nothing listens here: the OpenAI-compatible server is "down"
-    main = UIServer(home, tmp / "main.log", OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1")
+    main = UIServer(
+        home,
+        tmp / "main.log",
+        OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1",
+        SCIQA_LOCAL_SERVERS=str(local_model.port),  # the page should find and offer it
+    )
     evil = UIServer(
         tmp / "evil-home",
         tmp / "evil.log",
@@ -189,18 +206,52 @@ def test_a_visitor_asks_reads_a_source_follows_up_and_rates(
     assert me.close() == []
 
 
-def test_errors_are_messages_in_the_page(browser: Browser, servers: dict[str, UIServer]) -> None:
+def choose_answerer(page: Page, label: str) -> None:
+    page.locator("#sq-llm input").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    expect(page.locator("#sq-llm input")).to_have_value(label)
+
+
+def test_a_model_that_is_down_is_answered_offline_with_a_notice(
+    browser: Browser, servers: dict[str, UIServer]
+) -> None:
     me = Visitor(browser, servers["main"])
     page = me.page
+    expect(page.locator("#sq-llm input")).to_have_value("offline (quotes from the documents)")
     # The OpenAI-compatible answerer is configured, but its server is down.
-    page.locator("#sq-llm").get_by_text("OpenAI-compatible").click()
-    failed = me.ask("Who wrote The Ethical Algorithm?")
-    expect(failed).to_have_class("sq-error")
-    expect(failed).to_contain_text("extractive answerer under Settings")
+    choose_answerer(page, "OpenAI-compatible: gpt-4o-mini")
+    reply = me.ask("Who wrote The Ethical Algorithm?")
+    expect(reply).to_contain_text("Kearns")
+    notice = page.locator("#sq-chat .sq-notice").last
+    expect(notice).to_contain_text("did not answer (could not connect)")
+    expect(notice).to_contain_text("this answer is quoted from the documents offline")
     assert "Traceback" not in page.content()
-    me.shot("08-error-model-server-down")
-    page.locator("#sq-llm").get_by_text("Extractive").click()
-    expect(me.ask("Who wrote The Ethical Algorithm?")).to_contain_text("Kearns")
+    me.shot("08-model-down-answered-offline")
+    assert me.close() == []
+
+
+def test_a_model_found_on_this_machine_can_be_picked(
+    browser: Browser, servers: dict[str, UIServer], local_model: Scripted
+) -> None:
+    label = f"gemma3-270m on llama.cpp at 127.0.0.1:{local_model.port}"
+    me = Visitor(browser, servers["main"])
+    page = me.page
+    # The page has shown before the look-around; the models found then join the setting,
+    # and the offline answerer stays chosen until the visitor picks another.
+    expect(page.locator("#sq-sidebar")).to_contain_text("Models found on this machine")
+    expect(page.locator("#sq-llm input")).to_have_value("offline (quotes from the documents)")
+    page.locator("#sq-llm input").click()
+    option = page.get_by_role("option", name=label, exact=True)
+    expect(option).to_be_visible()
+    me.shot("11-local-model-found")
+    option.click()
+    expect(page.locator("#sq-llm input")).to_have_value(label)
+    reply = me.ask("Who wrote The Ethical Algorithm?")
+    expect(reply).to_contain_text("Michael Kearns and Aaron Roth wrote it [1]")
+    expect(page.locator("#sq-chat .sq-notice")).to_have_count(0)
+    page.get_by_text("Why these sources?").click()
+    expect(page.locator("#sq-why")).to_contain_text("gemma3-270m")  # the answerer it names
+    assert local_model.keys and set(local_model.keys) == {"not-needed"}  # no key of the user's
     assert me.close() == []
 
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from sciqa import (
     Answer,
     Citation,
     ConfigError,
+    Endpoint,
+    LocalServer,
     ModelError,
     Passage,
     Pipeline,
@@ -424,6 +427,121 @@ def test_openai_is_offered_only_when_configured(
     assert [v for _, v in h.answerer_choices(pipeline)] == ["extractive"]
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     assert [v for _, v in h.answerer_choices(pipeline)] == ["extractive", "openai"]
+
+
+LLAMA = LocalServer("llama.cpp", "http://127.0.0.1:8080/v1", ("gemma3-270m", "qwen2.5-0.5b"))
+OLLAMA = LocalServer("Ollama", "http://127.0.0.1:11434/v1", ("llama3.1:latest",))
+
+
+def test_every_model_found_on_this_machine_is_offered_after_the_offline_answerer(
+    pipeline: Pipeline,
+) -> None:
+    choices = h.answerer_choices(pipeline, [LLAMA, OLLAMA])
+    assert [label for label, _ in choices] == [
+        "offline (quotes from the documents)",
+        "gemma3-270m on llama.cpp at 127.0.0.1:8080",
+        "qwen2.5-0.5b on llama.cpp at 127.0.0.1:8080",
+        "llama3.1:latest on Ollama at 127.0.0.1:11434",
+    ]
+    values = [value for _, value in choices]
+    assert values[0] == "extractive" and len(set(values)) == 4
+    # A choice's value becomes that model's endpoint, for this session only.
+    assert h.chosen_answerer(values[2], [LLAMA, OLLAMA]) == Endpoint(LLAMA.base_url, "qwen2.5-0.5b")
+    assert h.chosen_answerer(values[3], [OLLAMA]) == Endpoint(OLLAMA.base_url, "llama3.1:latest")
+    assert h.chosen_answerer("extractive", []) == "extractive"
+    assert h.chosen_answerer("openai", []) == "openai"
+    # A value this session was not offered (another session's, or one made up) is never a URL
+    # the server would call: the offline answerer answers.
+    assert h.chosen_answerer(values[3], [LLAMA]) == "extractive"
+    assert h.chosen_answerer("http://169.254.169.254/v1#x", [LLAMA]) == "extractive"
+    assert h.chosen_answerer(None, []) == "extractive"
+
+
+def test_models_are_looked_for_only_when_no_answerer_was_chosen(
+    pipeline: Pipeline, built_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    asked: list[str] = []
+
+    def probe(extra: str) -> list[LocalServer]:
+        asked.append(extra)
+        return [LLAMA]
+
+    assert h.looks_for_models(pipeline) and h.find_models(pipeline, probe) == [LLAMA]
+    chosen = Pipeline(Settings(home=built_home, progress=False, llm="extractive"))
+    assert not h.looks_for_models(chosen) and h.find_models(chosen, probe) == []
+    extra = Pipeline(Settings(home=built_home, progress=False, local_servers="8081"))
+    h.find_models(extra, probe)
+    assert asked == ["", "8081"]  # SCIQA_LOCAL_SERVERS is passed on
+    remote = Pipeline(Settings(home=built_home, progress=False, local_servers="10.1.1.1:80"))
+    assert h.find_models(remote) == []  # a bad setting is logged, never a broken page
+    assert "not on this machine" in caplog.text
+
+
+def test_the_answerer_setting_says_what_was_found(
+    pipeline: Pipeline, built_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert h.answerer_info(pipeline, None).startswith("Looking for model servers")
+    assert "No model server found" in h.answerer_info(pipeline, [])
+    assert "`sciqa models`" in h.answerer_info(pipeline, [])
+    assert "Models found on this machine" in h.answerer_info(pipeline, [LLAMA])
+    chosen = Pipeline(Settings(home=built_home, progress=False, llm="extractive"))
+    assert "OPENAI_BASE_URL" in h.answerer_info(chosen, [])
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert h.answerer_info(pipeline, []) == ""
+
+
+def test_the_page_fills_the_answerer_setting_after_it_loads(
+    pipeline: Pipeline, collection: h.Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sciqa_ui import app
+
+    monkeypatch.setattr(h, "find_local_servers", lambda extra: [OLLAMA])
+    demo = app.build(pipeline, collection)
+    finders = [f for f in demo.fns.values() if f.name == "find_models"]
+    assert sorted(event for f in finders for _, event in f.targets) == ["click", "load"]
+    update, servers = finders[0].fn()
+    assert servers == [OLLAMA]
+    assert update.constructor_args["choices"] == h.answerer_choices(pipeline, [OLLAMA])
+    assert "value" not in update.constructor_args  # the visitor's pick (offline) stays
+
+
+def test_the_page_does_not_look_when_an_answerer_was_chosen(
+    built_home: Path, collection: h.Collection
+) -> None:
+    from sciqa_ui import app
+
+    chosen = Pipeline(Settings(home=built_home, progress=False, llm="extractive"))
+    demo = app.build(chosen, collection)
+    assert not [f for f in demo.fns.values() if f.name == "find_models"]
+
+
+class FellBack:
+    """A pipeline whose model wrote a few words, then failed; the offline answer stood in."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline, self.settings = pipeline, pipeline.settings
+
+    def stream(self, question: str, **kw: Any) -> Iterator[str | Answer]:
+        yield "Jeff Bezos wrote <b>it</b> in"
+        offline = self.pipeline.ask(question, llm="extractive")
+        notice = "the model at http://127.0.0.1:8080/v1 did not answer (it timed out); this <i>"
+        yield replace(offline, notice=notice)
+
+
+def test_an_answer_given_offline_after_the_model_failed_says_so_above_it(
+    pipeline: Pipeline, collection: h.Collection, caplog: pytest.LogCaptureFixture
+) -> None:
+    steps = run(FellBack(pipeline), SCHOLARS, collection=collection)
+    assert "Jeff Bezos" in steps[1][0][0].html  # streamed while the model wrote
+    (turn,), why = steps[-1]
+    assert "Jeff Bezos" not in turn.html  # the failed model's words do not stay
+    assert turn.html.startswith(
+        '<div class="sq-notice" role="status">The model at http://127.0.0.1:8080/v1 did not '
+        "answer (it timed out); this &lt;i&gt;.</div>"
+    )
+    assert turn.answer is not None and "2019" in turn.html and 'class="sq-sources"' in turn.html
+    assert "did not answer (it timed out)" in caplog.text  # the server's log says so too
+    assert why is not None and "extractive answerer read these" in why
 
 
 def test_the_page_builds_with_its_parts(pipeline: Pipeline, collection: h.Collection) -> None:

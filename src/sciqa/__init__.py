@@ -6,6 +6,8 @@
 
 ``ask``, ``stream`` and ``ingest`` use one shared pipeline built from the environment
 (``SCIQA_*``); build a :class:`Pipeline` yourself to choose its parts.
+:func:`find_local_servers` lists the model servers running on this machine; pass
+``server.endpoint(model)`` as ``llm`` to answer with one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from sciqa.answerer import NOT_FOUND
 from sciqa.conversation import Message
+from sciqa.discovery import LocalServer, find_local_servers
 from sciqa.errors import (
     ConfigError,
     IngestError,
@@ -27,6 +30,7 @@ from sciqa.errors import (
     StoreMismatchError,
 )
 from sciqa.pipeline import Pipeline
+from sciqa.providers import Endpoint
 from sciqa.schema import Answer, Citation, IngestReport, Passage, Removed, Skipped
 from sciqa.settings import Settings
 
@@ -37,8 +41,10 @@ __all__ = [
     "Answer",
     "Citation",
     "ConfigError",
+    "Endpoint",
     "IngestError",
     "IngestReport",
+    "LocalServer",
     "Message",
     "ModelError",
     "Passage",
@@ -54,6 +60,7 @@ __all__ = [
     "__version__",
     "ask",
     "default_pipeline",
+    "find_local_servers",
     "ingest",
     "stream",
 ]
@@ -70,11 +77,13 @@ def ask(
     *,
     history: Sequence[Message] | None = None,
     k: int | None = None,
-    llm: str | None = None,
+    llm: str | Endpoint | None = None,
+    fallback: bool | None = None,
 ) -> Answer:
     """Answer ``question`` from the documents; ``history`` holds earlier turns of the chat as
-    ``{"role": "user"|"assistant", "content": ...}`` messages; ``llm`` picks the answerer."""
-    return default_pipeline().ask(question, history=history, k=k, llm=llm)
+    ``{"role": "user"|"assistant", "content": ...}`` messages; ``llm`` picks the answerer;
+    ``fallback`` answers offline, with ``Answer.notice``, when the model fails."""
+    return default_pipeline().ask(question, history=history, k=k, llm=llm, fallback=fallback)
 
 
 def stream(
@@ -82,12 +91,13 @@ def stream(
     *,
     history: Sequence[Message] | None = None,
     k: int | None = None,
-    llm: str | None = None,
+    llm: str | Endpoint | None = None,
+    fallback: bool | None = None,
 ) -> Iterator[str | Answer]:
     """Yield pieces of the answer's text as they come, then the final :class:`Answer`, which
     is what counts: a model's sentences that their passages do not support are not in it (see
-    ``Answer.removed``), though they were streamed."""
-    return default_pipeline().stream(question, history=history, k=k, llm=llm)
+    ``Answer.removed``), and after a ``notice`` its text replaces what was streamed."""
+    return default_pipeline().stream(question, history=history, k=k, llm=llm, fallback=fallback)
 
 
 def ingest(paths: Sequence[str | Path] | None = None, *, dry_run: bool = False) -> IngestReport:

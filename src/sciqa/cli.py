@@ -9,8 +9,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -77,9 +79,11 @@ def cli() -> None:
 
 
 def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
-    if as_json:
+    if as_json:  # the notice, if any, is in the object
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
+    if answer.notice:
+        click.echo(f"sciqa: {answer.notice}", err=True)
     if heading:
         click.echo(f"Q: {answer.question}")
     click.echo(answer.answer)
@@ -106,19 +110,29 @@ def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
 @click.option(
     "--llm", type=click.Choice(["extractive", "openai"]), default=None, help="Answerer to use."
 )
+@click.option(
+    "--no-fallback",
+    is_flag=True,
+    help="When the model fails, exit 1 with its error instead of answering offline.",
+)
 @_clean_errors
-def ask(question: str, as_json: bool, k: int | None, llm: str | None) -> None:
+def ask(question: str, as_json: bool, k: int | None, llm: str | None, no_fallback: bool) -> None:
     """Answer QUESTION from the documents, with citations.
 
     With QUESTION "-", read one question per line from stdin and answer each in turn
     (one JSON object per line with --json). With --llm openai, sentences of the model's answer
     that the passages they cite do not support are taken out, each listed as "removed: ...".
 
+    If the model (--llm openai) fails while answering, the answer is quoted from the documents
+    offline and one line on stderr says why ("notice" in --json); --no-fallback (or
+    SCIQA_FALLBACK=false) makes that an error instead.
+
     \b
     Example:
       sciqa ask "Where is the AWS Center for Quantum Computing?" --json
     """
-    pipeline = _pipeline(llm=llm, progress=None if sys.stderr.isatty() else False)
+    progress = None if sys.stderr.isatty() else False
+    pipeline = _pipeline(llm=llm, progress=progress, fallback=False if no_fallback else None)
     if question != "-":
         _emit(pipeline.ask(question, k=k), as_json)
         return
@@ -266,6 +280,9 @@ def eval_(
     table, the change since the committed report, the failures) and .png to --out; prints one
     line per missed threshold on stderr.
 
+    A model that fails stops the eval with its error: unlike `sciqa ask`, it never falls back
+    to the offline answerer, since the eval measures the model.
+
     \b
     Examples:
       sciqa eval
@@ -306,6 +323,69 @@ def eval_(
         click.echo(f"sciqa: eval: {miss}", err=True)
     if checked.misses:
         sys.exit(1)
+
+
+# -- models: the probing lives in discovery.py -----------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print what was found as one JSON object.")
+@_clean_errors
+def models(as_json: bool) -> None:
+    """List the model servers running on this machine and the models they serve.
+
+    Looks, for about a second, at Ollama (port 11434), llama.cpp's server (8080), LM Studio
+    (1234) and vLLM (8000) on 127.0.0.1, and at the ports or loopback URLs in
+    SCIQA_LOCAL_SERVERS. Nothing beyond this machine is contacted. The web page (`sciqa ui`)
+    offers every model found; `sciqa ask` uses the one that SCIQA_LLM=openai,
+    OPENAI_BASE_URL and SCIQA_MODEL name.
+
+    \b
+    Examples:
+      sciqa models
+      SCIQA_LOCAL_SERVERS=8081 sciqa models --json
+    """
+    from sciqa import discovery
+    from sciqa.settings import Settings
+
+    places = discovery.targets(Settings().local_servers)
+    servers = discovery.probe(places)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "servers": [asdict(s) for s in servers],
+                    "looked_at": [t.base_url for t in places],
+                }
+            )
+        )
+        return
+    if not servers:
+        where = ", ".join(f"{t.name or 'port'} {t.port}" for t in places)
+        click.echo(
+            f"No local model server found on this machine (looked at {where}).\n"
+            "Meanwhile sciqa answers offline, quoting the documents. To answer with a model,\n"
+            "start one of those servers, or point sciqa at any OpenAI-compatible server:\n"
+            "  SCIQA_LLM=openai OPENAI_BASE_URL=http://127.0.0.1:8080/v1 SCIQA_MODEL=<model> "
+            'sciqa ask "..."\n'
+            "Add OPENAI_API_KEY for a hosted server; SCIQA_LOCAL_SERVERS=8081 looks at another "
+            "port too."
+        )
+        return
+    for server in servers:
+        click.echo(f"{server.name} at {server.address} ({server.base_url})")
+        for model in server.models:
+            click.echo(f"  {model}")
+        if not server.models:
+            click.echo("  (no models loaded)")
+    first = next((s for s in servers if s.models), None)
+    if first is not None:
+        click.echo(
+            "\nTo answer with one:\n"
+            f"  SCIQA_LLM=openai OPENAI_BASE_URL={first.base_url} "
+            f'SCIQA_MODEL={shlex.quote(first.models[0])} sciqa ask "..."\n'
+            "or pick it under Settings in the web page (sciqa ui)."
+        )
 
 
 # -- bench: the measurements live in bench.py ----------------------------------------------

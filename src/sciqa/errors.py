@@ -45,4 +45,13 @@ class StoreLockedError(StoreError):
 
 
 class ModelError(SciQAError):
-    """A language or embedding model failed, or its server could not be reached."""
+    """A language or embedding model failed, or its server could not be reached.
+
+    ``endpoint`` is the server's base URL and ``reason`` a few words on what went wrong
+    ("could not connect", "HTTP 500"), when known: what the offline fallback's notice says.
+    """
+
+    def __init__(self, message: str, *, endpoint: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.reason = reason

@@ -15,7 +15,6 @@ they return. Thresholds live beside the gold set, in ``thresholds.toml``::
 
 from __future__ import annotations
 
-import inspect
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -223,9 +222,9 @@ class _Subject:
 
 
 def _asker(pipeline: Pipeline, llm: str | None) -> Callable[[str], Answer]:
-    if llm is not None and "llm" in inspect.signature(pipeline.ask).parameters:
-        return lambda q: pipeline.ask(q, llm=llm)  # type: ignore[call-arg]
-    return pipeline.ask  # built with Settings(llm=...) by the caller
+    # An eval measures the answerer it names: a model that fails is an error, never quietly
+    # replaced by the offline answerer (the fallback `sciqa ask` and the web page use).
+    return lambda q: pipeline.ask(q, llm=llm, fallback=False)
 
 
 def _answerer(pipeline: Pipeline, llm: str | None) -> Any:

@@ -199,9 +199,10 @@ class LLMAnswerer:
     def _final(self, question: str, raw: str, given: list[Passage], model_name: str) -> Answer:
         model = f"{self.model}" if model_name == self.model else f"{self.model} ({model_name})"
         if not raw.strip():
-            raise ModelError(
+            raise self._fail(
                 f"the model server at {self.endpoint} returned an empty answer "
-                f"(model {self.model!r}); try again, or check the model is loaded"
+                f"(model {self.model!r}); try again, or check the model is loaded",
+                "it sent an empty answer",
             )
         text, markers = citations.rewrite(raw, len(given))
         if says_not_found(text):
@@ -237,6 +238,9 @@ class LLMAnswerer:
         cites = citations.cite(text, given, order)
         return Answer(question, text, False, cites, model=model, removed=removed)
 
+    def _fail(self, message: str, reason: str) -> ModelError:
+        return ModelError(message, endpoint=self.endpoint, reason=reason)
+
     def _error(self, e: Exception) -> Exception:
         """One clear error naming the endpoint, for whatever the client raised."""
         if isinstance(e, ModelError | ConfigError):
@@ -244,27 +248,48 @@ class LLMAnswerer:
         import openai
 
         where = f"the model server at {self.endpoint}"
+        fail = self._fail
         if isinstance(e, openai.AuthenticationError):
-            return ModelError(f"{where} refused the API key (401): check OPENAI_API_KEY")
+            return fail(
+                f"{where} refused the API key (401): check OPENAI_API_KEY",
+                "it refused the API key, HTTP 401",
+            )
         if isinstance(e, openai.PermissionDeniedError):
-            return ModelError(f"{where} denied access (403): check OPENAI_API_KEY and SCIQA_MODEL")
+            return fail(
+                f"{where} denied access (403): check OPENAI_API_KEY and SCIQA_MODEL",
+                "it denied access, HTTP 403",
+            )
         if isinstance(e, openai.NotFoundError):
-            return ModelError(
-                f"{where} has no model {self.model!r} (404): set SCIQA_MODEL to one it serves"
+            return fail(
+                f"{where} has no model {self.model!r} (404): set SCIQA_MODEL to one it serves",
+                f"it has no model {self.model!r}, HTTP 404",
             )
         if isinstance(e, openai.RateLimitError):
-            return ModelError(f"{where} is rate-limiting requests (429), even after retries")
+            return fail(
+                f"{where} is rate-limiting requests (429), even after retries",
+                "it is rate-limiting requests, HTTP 429",
+            )
         if isinstance(e, openai.APITimeoutError):
-            return ModelError(
+            return fail(
                 f"{where} did not answer in time, even after retries: is it running and the "
-                "model loaded? (SCIQA_LLM_TIMEOUT sets the wait)"
+                "model loaded? (SCIQA_LLM_TIMEOUT sets the wait)",
+                "it timed out",
             )
         if isinstance(e, openai.APIConnectionError):
-            return ModelError(f"cannot reach {where}: is it running? (check OPENAI_BASE_URL)")
+            return fail(
+                f"cannot reach {where}: is it running? (check OPENAI_BASE_URL)",
+                "could not connect",
+            )
         if isinstance(e, openai.APIStatusError):
-            return ModelError(f"{where} failed with HTTP {e.status_code}: {_short(e.message)}")
+            return fail(
+                f"{where} failed with HTTP {e.status_code}: {_short(e.message)}",
+                f"HTTP {e.status_code}",
+            )
         if isinstance(e, openai.APIError | ValueError):
-            return ModelError(f"{where} sent a response sciqa cannot read: {_short(str(e))}")
+            return fail(
+                f"{where} sent a response sciqa cannot read: {_short(str(e))}",
+                "it sent a response sciqa cannot read",
+            )
         return e
 
 

@@ -6,17 +6,22 @@ their own parts (embeddings, answerer); by default it builds them from ``Setting
 A question asking which job listings there are ("Are there jobs in Israel?") is answered from
 the store's listings by ``listings.py``, before any answerer: a complete, checked list beats
 the few passages retrieval would hand an answerer.
+
+When a model-backed answerer fails while answering (a :class:`~sciqa.errors.ModelError`), the
+offline extractive answerer answers the same question from the same passages, and the
+``Answer.notice`` says so; ``fallback=False`` (or ``SCIQA_FALLBACK=false``) raises instead.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.embeddings import Embeddings
 
@@ -26,11 +31,21 @@ from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
 from sciqa.errors import ConfigError, ModelError, QuestionError, SciQAError
+from sciqa.providers import Endpoint
 from sciqa.resources import default_corpus
 from sciqa.retrieval import HybridRetriever
 from sciqa.schema import Answer, IngestReport, Passage
 from sciqa.settings import Settings
 from sciqa.store import Store
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+log = logging.getLogger("sciqa")
+
+# Answerers kept for endpoints chosen at run time (the web page's local models), least
+# recently used dropped first; the named ones ('extractive', 'openai') are always kept.
+MAX_ENDPOINT_ANSWERERS = 8
 
 
 class Answerer(Protocol):
@@ -64,38 +79,50 @@ class Pipeline:
         self.embeddings = embeddings or make_embeddings(self.settings)
         self.store = Store(self.settings, embedding_id(self.settings, self.embeddings))
         self.retriever = HybridRetriever(self.store, self.embeddings, self.settings.fetch_k)
-        self._answerers: dict[str, Answerer] = {}
+        self._answerers: dict[str | Endpoint, Answerer] = {}
         if answerer is not None:
             self._answerers[self.settings.llm] = answerer
         self._answerers_lock = threading.Lock()
         self.answerer = self.answerer_for()
         self._ingest_lock = threading.Lock()
 
-    def answerer_for(self, llm: str | None = None) -> Answerer:
-        """The answerer called ``llm`` ('extractive' or 'openai'), built once and kept."""
-        name = llm or self.settings.llm
+    def answerer_for(self, llm: str | Endpoint | None = None) -> Answerer:
+        """The answerer called ``llm`` ('extractive' or 'openai'), or one for a model on an
+        OpenAI-compatible server (an :class:`Endpoint`); built once and kept (endpoints: the
+        last :data:`MAX_ENDPOINT_ANSWERERS` used)."""
+        key = llm or self.settings.llm
         with self._answerers_lock:
-            if name not in self._answerers:
-                self._answerers[name] = self._make_answerer(name)
-            return self._answerers[name]
+            answerer = self._answerers.pop(key, None) or self._make_answerer(key)
+            self._answerers[key] = answerer  # last in the dict: most recently used
+            endpoints = [k for k in self._answerers if isinstance(k, Endpoint)]
+            for old in endpoints[:-MAX_ENDPOINT_ANSWERERS]:
+                del self._answerers[old]
+            return answerer
 
-    def _make_answerer(self, name: str) -> Answerer:
-        if name == "extractive":
+    def _make_answerer(self, key: str | Endpoint) -> Answerer:
+        if key == "extractive":
             return ExtractiveAnswerer(
                 self.embeddings, lambda: self.store.lexicon, min_score=self.settings.min_score
             )
-        if name == "openai":
-            from sciqa.generation import LLMAnswerer
+        if key == "openai":
+            chat_model = providers.make_chat_model(self.settings, "openai")
+            return self._llm_answerer(chat_model, self.settings.model, providers.endpoint())
+        if isinstance(key, Endpoint):
+            chat_model = providers.endpoint_chat_model(self.settings, key)
+            return self._llm_answerer(chat_model, key.model, key.base_url)
+        raise ConfigError(f"unknown answerer {key!r}; choose one of: extractive, openai")
 
-            return LLMAnswerer(
-                providers.make_chat_model(self.settings, name),
-                model=self.settings.model,
-                endpoint=providers.endpoint(),
-                context_tokens=self.settings.context_tokens,
-                answer_tokens=self.settings.answer_tokens,
-                lexicon=lambda: self.store.lexicon,
-            )
-        raise ConfigError(f"unknown answerer {name!r}; choose one of: extractive, openai")
+    def _llm_answerer(self, chat_model: BaseChatModel, model: str, endpoint: str) -> Answerer:
+        from sciqa.generation import LLMAnswerer
+
+        return LLMAnswerer(
+            chat_model,
+            model=model,
+            endpoint=endpoint,
+            context_tokens=self.settings.context_tokens,
+            answer_tokens=self.settings.answer_tokens,
+            lexicon=lambda: self.store.lexicon,
+        )
 
     # -- ingest --------------------------------------------------------------------------
 
@@ -169,26 +196,34 @@ class Pipeline:
         *,
         history: Sequence[Message] | None = None,
         k: int | None = None,
-        llm: str | None = None,
+        llm: str | Endpoint | None = None,
     ) -> list[Passage]:
         """The passages the answerer would be given for ``question``, best first."""
-        return self._prepare(question, history, k, llm)[2]
+        return self._prepare(question, history, k, self.answerer_for(llm), None)[2]
 
     def _prepare(
         self,
         question: str,
         history: Sequence[Message] | None,
         k: int | None,
-        llm: str | None,
-    ) -> tuple[Answerer, str, list[Passage]]:
-        """The answerer, the standalone question and its passages."""
-        answerer = self.answerer_for(llm)
+        answerer: Answerer,
+        offline: Answerer | None,
+    ) -> tuple[Answerer, str, list[Passage], ModelError | None]:
+        """The answerer, the standalone question, its passages, and the model's failure if
+        condensing a follow-up failed and ``offline`` took over."""
         question = self.check_question(question)
         self.ensure_ready()
-        query = answerer.condense(question, history) if history else question
+        failure = None
+        try:
+            query = answerer.condense(question, history) if history else question
+        except ModelError as e:
+            if offline is None:
+                raise
+            failure, answerer = e, offline
+            query = offline.condense(question, history or [])
         # Misspelt words are searched as the collection spells them (Answer.query shows it).
         query = self.store.lexicon.correct(query)
-        return answerer, query, self.retriever.retrieve(query, k or self.settings.k)
+        return answerer, query, self.retriever.retrieve(query, k or self.settings.k), failure
 
     def _list(self, question: str, history: Sequence[Message] | None) -> Answer | None:
         """The answer to a question about which job listings exist, or None for any other
@@ -226,15 +261,18 @@ class Pipeline:
         *,
         history: Sequence[Message] | None = None,
         k: int | None = None,
-        llm: str | None = None,
+        llm: str | Endpoint | None = None,
+        fallback: bool | None = None,
     ) -> Answer:
         """Answer ``question`` from the documents, citing the passages used.
 
         ``history`` holds the earlier turns of a chat (OpenAI-style messages); ``llm`` picks the
-        answerer ('extractive' or 'openai'; default: ``Settings.llm``).
+        answerer ('extractive', 'openai', or an :class:`Endpoint`; default: ``Settings.llm``);
+        ``fallback`` (default: ``Settings.fallback``) answers offline when the model fails,
+        saying so in ``Answer.notice``, instead of raising :class:`ModelError`.
         """
         answer = None
-        for piece in self.stream(question, history=history, k=k, llm=llm):
+        for piece in self.stream(question, history=history, k=k, llm=llm, fallback=fallback):
             if isinstance(piece, Answer):
                 answer = piece
         assert answer is not None, "stream() ends with an Answer"
@@ -246,10 +284,16 @@ class Pipeline:
         *,
         history: Sequence[Message] | None = None,
         k: int | None = None,
-        llm: str | None = None,
+        llm: str | Endpoint | None = None,
+        fallback: bool | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it becomes available, then the final ``Answer`` (a model's
-        unsupported sentences, streamed as written, are taken out of it: ``Answer.removed``)."""
+        unsupported sentences, streamed as written, are taken out of it: ``Answer.removed``).
+
+        If the model fails and ``fallback`` is on, nothing more is streamed: the final
+        ``Answer`` is the offline one, with a ``notice``, and replaces the text streamed so far
+        (which came from the failed model).
+        """
         t0 = time.perf_counter()
         listed = self._list(question, history)
         if listed is not None:
@@ -258,20 +302,31 @@ class Pipeline:
             yield lines[-1]
             yield replace(listed, timings={**listed.timings, "total_ms": _ms(t0)})
             return
-        answerer, query, passages = self._prepare(question, history, k, llm)
+        answerer = self.answerer_for(llm)
+        use_fallback = self.settings.fallback if fallback is None else fallback
+        offline = self.answerer_for("extractive") if use_fallback else None
+        if offline is answerer:
+            offline = None  # nothing to fall back to
+        answerer, query, passages, failure = self._prepare(question, history, k, answerer, offline)
         t1 = time.perf_counter()
         first_ms: float | None = None
         answer: Answer | None = None
-        for piece in answerer.stream(query, passages):
-            if isinstance(piece, Answer):
-                answer = piece
-            else:
-                if first_ms is None:
-                    first_ms = round((time.perf_counter() - t0) * 1000, 1)
-                yield piece
+        try:
+            for piece in answerer.stream(query, passages):
+                if isinstance(piece, Answer):
+                    answer = piece
+                else:
+                    if first_ms is None:
+                        first_ms = round((time.perf_counter() - t0) * 1000, 1)
+                    yield piece
+            if answer is None:
+                raise ModelError(f"the {answerer.model} answerer ended without an answer")
+        except ModelError as e:
+            if offline is None or answerer is offline:
+                raise
+            failure = e
+            answer = offline.answer(query, passages)
         t2 = time.perf_counter()
-        if answer is None:
-            raise ModelError(f"the {answerer.model} answerer ended without an answer")
         timings = {
             "retrieve_ms": round((t1 - t0) * 1000, 1),
             "answer_ms": round((t2 - t1) * 1000, 1),
@@ -279,14 +334,28 @@ class Pipeline:
         }
         if first_ms is not None:
             timings["first_text_ms"] = first_ms
+        notice = ""
+        if failure is not None:
+            notice = fallback_notice(failure)
+            log.info("%s", notice)  # the caller shows it: the Answer carries it
         yield replace(
             answer,
             question=question.strip(),
             query=query,
             timings=timings,
             passages=tuple(passages),
+            notice=notice,
         )
 
 
 def _ms(start: float, end: float | None = None) -> float:
     return round(((end if end is not None else time.perf_counter()) - start) * 1000, 1)
+
+
+def fallback_notice(error: ModelError) -> str:
+    """One line for an answer the offline answerer gave because the model failed."""
+    where = f"the model at {error.endpoint}" if error.endpoint else "the model"
+    return (
+        f"{where} did not answer ({error.reason or error}); this answer is quoted from the "
+        "documents offline"
+    )

@@ -1,7 +1,9 @@
 """Where OpenAI-compatible endpoints and their secrets are looked up: in one place.
 
 Chat models come from small factories in :data:`CHAT_MODELS`, imported lazily; each returns
-LangChain's own ``BaseChatModel``.
+LangChain's own ``BaseChatModel``. :func:`endpoint_chat_model` makes one for an
+:class:`Endpoint` chosen at run time (a model on a local server), which is never sent
+``OPENAI_API_KEY``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sciqa.errors import ConfigError
@@ -19,6 +22,21 @@ if TYPE_CHECKING:
     from sciqa.settings import Settings
 
 OPENAI_URL = "https://api.openai.com/v1"
+# What a server that checks no key is sent (the openai client refuses an empty key).
+NO_KEY = "not-needed"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible server and one of its models, chosen at run time: what
+    ``Pipeline.ask(llm=...)`` takes to answer with a model found by :mod:`sciqa.discovery`.
+
+    Meant for servers on this machine that check no key: it is sent :data:`NO_KEY`, never
+    ``OPENAI_API_KEY``, so a key cannot leak to whatever listens on a local port.
+    """
+
+    base_url: str
+    model: str
 
 
 def get_key(explicit: str | None = None) -> str:
@@ -33,7 +51,7 @@ def get_key(explicit: str | None = None) -> str:
     if key:
         return key
     if base_url():
-        return "not-needed"
+        return NO_KEY
     raise ConfigError(
         "no API key: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
         "server), or use the offline answerer with SCIQA_LLM=extractive"
@@ -57,14 +75,16 @@ def base_url(explicit: str | None = None) -> str | None:
     return explicit or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
 
 
-def openai_client_kwargs(settings: Settings, *, url: str | None = None) -> dict[str, Any]:
+def openai_client_kwargs(
+    settings: Settings, *, url: str | None = None, api_key: str | None = None
+) -> dict[str, Any]:
     """Keyword arguments shared by LangChain's OpenAI chat and embedding classes."""
     import openai
 
     url = base_url(url)
     wait = settings.llm_timeout
     kwargs: dict[str, Any] = {
-        "api_key": get_key(),
+        "api_key": api_key or get_key(),
         # A server that is down or unroutable fails fast; a busy one gets the full wait.
         "timeout": openai.Timeout(wait, connect=min(wait, 5.0)),
         "max_retries": settings.llm_retries,
@@ -84,17 +104,26 @@ def is_configured() -> bool:
     return bool(os.environ.get("OPENAI_API_KEY") or base_url())
 
 
-def _openai_chat(settings: Settings) -> BaseChatModel:
+def _chat_openai(settings: Settings, model: str, kwargs: dict[str, Any]) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
-    kwargs = openai_client_kwargs(settings)
     if kwargs.get("base_url"):
         # ChatOpenAI sends OpenAI's newer max_completion_tokens, which llama.cpp's server
         # (and other older OpenAI-compatible servers) ignore; send the classic name as well.
         kwargs["extra_body"] = {"max_tokens": settings.answer_tokens}
     return ChatOpenAI(
-        model=settings.model, temperature=0, max_completion_tokens=settings.answer_tokens, **kwargs
+        model=model, temperature=0, max_completion_tokens=settings.answer_tokens, **kwargs
     )
+
+
+def _openai_chat(settings: Settings) -> BaseChatModel:
+    return _chat_openai(settings, settings.model, openai_client_kwargs(settings))
+
+
+def endpoint_chat_model(settings: Settings, endpoint: Endpoint) -> BaseChatModel:
+    """A chat model for ``endpoint``, with the timeouts and retries of ``settings``."""
+    kwargs = openai_client_kwargs(settings, url=endpoint.base_url, api_key=NO_KEY)
+    return _chat_openai(settings, endpoint.model, kwargs)
 
 
 CHAT_MODELS: dict[str, Callable[[Settings], BaseChatModel]] = {"openai": _openai_chat}

@@ -51,6 +51,10 @@ class Answer:
     query: str = ""
     # Sentences of a model's answer that the passages they cite do not support, taken out.
     removed: tuple[Removed, ...] = ()
+    # Said beside the answer when it is not what was asked for: "the model at URL did not
+    # answer (reason); this answer is quoted from the documents offline". Text streamed before
+    # such an answer came from the failed model: show this Answer's text instead.
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; the retrieved passages go under ``"passages"``."""

@@ -66,6 +66,19 @@ class Settings(BaseSettings):
         description="Retries (with backoff) after a timeout, a 429 or a 5xx from the model "
         "server, before giving up with an error naming the endpoint.",
     )
+    fallback: bool = Field(
+        default=True,
+        description="When the model fails while answering (server down, a timeout, a reply "
+        "it cannot read), answer offline by quoting the documents, with a notice saying so, "
+        "instead of failing. `sciqa eval` never falls back: it measures the model.",
+    )
+    local_servers: str = Field(
+        default="",
+        description="More places to look for a local model server (`sciqa models`, the web "
+        "page), besides Ollama, llama.cpp, LM Studio and vLLM on their usual ports: ports or "
+        "loopback URLs, comma-separated, e.g. '8081,http://127.0.0.1:5000/v1'. Only this "
+        "machine (127.0.0.1, localhost, ::1) is ever probed.",
+    )
     k: int = Field(default=5, ge=1, le=50, description="Passages given to the answerer.")
     fetch_k: int = Field(
         default=20, ge=1, le=500, description="Candidates taken from each retriever before fusion."

@@ -3,8 +3,10 @@
     sciqa ui                      # http://127.0.0.1:7860
     SCIQA_UI_USERS="alice:pw1" sciqa ui --host 0.0.0.0
 
-Each visitor's chat lives in a ``gr.State`` (the session's list of ``Turn``); the pipeline is
-shared and thread-safe; the queue runs up to ``CONCURRENCY`` answers at once.
+Each visitor's chat lives in a ``gr.State`` (the session's list of ``Turn``), and so do the
+model servers found on this machine when the page loaded (the probe runs after the page shows,
+never before); the pipeline is shared and thread-safe; the queue runs up to ``CONCURRENCY``
+answers at once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import gradio as gr  # sciqa_ui/__init__.py has turned its telemetry off by now
 
-from sciqa import Pipeline, SciQAError, Settings
+from sciqa import LocalServer, Pipeline, SciQAError, Settings
 from sciqa.lexical import english
 from sciqa_ui import handlers as h
 
@@ -58,20 +60,27 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
     choices = h.answerer_choices(pipeline)
     values = [v for _, v in choices]
     default_llm = pipeline.settings.llm if pipeline.settings.llm in values else "extractive"
+    looking = h.looks_for_models(pipeline)
 
     # -- components ---------------------------------------------------------------------
     with gr.Blocks(title="sciqa: ask the documents", analytics_enabled=False) as demo:
         turns = gr.State([])
+        local_servers = gr.State([])  # what this session was offered from this machine
         with gr.Sidebar(label="Settings", open=True, width=300, elem_id="sq-sidebar"):
             gr.Markdown("### Settings")
-            llm = gr.Radio(
+            llm = gr.Dropdown(
                 choices=choices,
                 value=default_llm,
                 label="Answerer",
-                info=None
-                if len(choices) > 1
-                else "Set OPENAI_API_KEY or OPENAI_BASE_URL before `sciqa ui` to add a model.",
+                info=h.answerer_info(pipeline, None if looking else []) or None,
                 elem_id="sq-llm",
+            )
+            find = gr.Button(
+                "Look for local models",
+                variant="secondary",
+                size="sm",
+                visible=looking,
+                elem_id="sq-find",
             )
             k = gr.Slider(
                 minimum=1,
@@ -113,12 +122,25 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             why = gr.Markdown(h.WHY_EMPTY, elem_id="sq-why", sanitize_html=True)
 
     # -- events ---------------------------------------------------------------------------
+    def find_models() -> tuple[Any, ...]:
+        servers = h.find_models(pipeline)
+        update = gr.Dropdown(
+            choices=h.answerer_choices(pipeline, servers),
+            info=h.answerer_info(pipeline, servers) or None,
+        )
+        return update, servers
+
     def ask(
-        text: str, state: list[h.Turn], llm_value: str, k_value: float
+        text: str,
+        state: list[h.Turn],
+        llm_value: str,
+        k_value: float,
+        servers: list[LocalServer],
     ) -> Iterator[tuple[Any, ...]]:
         first = True
+        chosen = h.chosen_answerer(llm_value, servers)
         for new_turns, why_html in h.respond(
-            pipeline, text, state, collection=collection, llm=llm_value, k=int(k_value)
+            pipeline, text, state, collection=collection, llm=chosen, k=int(k_value)
         ):
             yield (
                 h.chat_messages(new_turns),
@@ -131,11 +153,15 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def ask_example(
-        state: list[h.Turn], llm_value: str, k_value: float, event: gr.SelectData
+        state: list[h.Turn],
+        llm_value: str,
+        k_value: float,
+        servers: list[LocalServer],
+        event: gr.SelectData,
     ) -> Iterator[tuple[Any, ...]]:
         value = event.value
         text = value.get("text", "") if isinstance(value, dict) else str(value)
-        yield from ask(text, state, llm_value, k_value)
+        yield from ask(text, state, llm_value, k_value, servers)
 
     def feedback(state: list[h.Turn], event: gr.LikeData) -> None:
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
@@ -150,17 +176,26 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
 
     outputs = [chat, turns, why, question]
     with demo:
+        if looking:
+            # After the page has loaded (a second at most), the models found fill the setting;
+            # the offline answerer stays chosen until the visitor picks another.
+            demo.load(find_models, None, [llm, local_servers], show_progress="hidden")
+            find.click(find_models, None, [llm, local_servers], show_progress="hidden")
         # A question sent while the last answer is finishing waits its turn, never dropped.
         question.submit(
             ask,
-            [question, turns, llm, k],
+            [question, turns, llm, k, local_servers],
             outputs,
             show_progress="hidden",
             trigger_mode="always_last",
             concurrency_id="answer",
         )
         chat.example_select(
-            ask_example, [turns, llm, k], outputs, show_progress="hidden", concurrency_id="answer"
+            ask_example,
+            [turns, llm, k, local_servers],
+            outputs,
+            show_progress="hidden",
+            concurrency_id="answer",
         )
         chat.like(feedback, [turns], None, show_progress="hidden")
         chat.clear(clear, None, outputs, show_progress="hidden")

@@ -24,7 +24,9 @@ from sciqa import (
     Answer,
     Citation,
     ConfigError,
+    Endpoint,
     IngestError,
+    LocalServer,
     Message,
     ModelError,
     Passage,
@@ -32,6 +34,7 @@ from sciqa import (
     QuestionError,
     SciQAError,
     StoreError,
+    find_local_servers,
 )
 from sciqa.answerer import ExtractiveAnswerer
 from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
@@ -262,13 +265,26 @@ def removed_html(answer: Answer) -> str:
     return f'<div class="sq-removed">{"".join(notes)}</div>' if notes else ""
 
 
+def notice_html(notice: str) -> str:
+    """A line above an answer that is not what was asked for (the model failed: quoted)."""
+    if not notice:
+        return ""
+    return (
+        f'<div class="sq-notice" role="status">{_text_html(notice[:1].upper() + notice[1:])}.</div>'
+    )
+
+
 def final_html(answer: Answer, turn: int, collection: Collection) -> str:
-    """The finished answer: text with linked markers, what was taken out of it, its sources."""
+    """The finished answer, after its notice if it has one: text with linked markers, what was
+    taken out of it, then its sources. It replaces whatever was streamed (from a model whose
+    unsupported sentences were removed, or that then failed)."""
+    notice = notice_html(answer.notice)
     if answer.abstained:
-        return not_found_html(collection) + removed_html(answer)
+        return notice + not_found_html(collection) + removed_html(answer)
     numbers = [c.n for c in answer.citations]
     return (
-        f'<div class="sq-answer">{answer_text_html(answer.answer, turn, numbers)}</div>'
+        notice
+        + f'<div class="sq-answer">{answer_text_html(answer.answer, turn, numbers)}</div>'
         + removed_html(answer)
         + sources_html(answer, turn, collection)
     )
@@ -283,13 +299,11 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, QuestionError):
         return str(error).capitalize() + "."
     if isinstance(error, ConfigError):
-        return (
-            f"This answerer is not set up: {error}. Choose the extractive answerer under Settings."
-        )
+        return f"This answerer is not set up: {error}. Choose the offline answerer under Settings."
     if isinstance(error, ModelError):
         return (
             f"The model server did not answer: {error}. Try again in a moment, or choose the "
-            "extractive answerer under Settings."
+            "offline answerer under Settings."
         )
     if isinstance(error, StoreError):
         return f"The document store cannot be read: {error}."
@@ -356,7 +370,7 @@ def respond(
     turns: Sequence[Turn],
     *,
     collection: Collection,
-    llm: str | None = None,
+    llm: str | Endpoint | None = None,
     k: int | None = None,
 ) -> Iterator[tuple[list[Turn], str | None]]:
     """Answer ``question`` in a session: yields (the session's turns, "why" HTML or None).
@@ -391,6 +405,8 @@ def respond(
         failed = replace(turn, html=error_html(ModelError("no answer came back")))
         yield [*before, failed], None
         return
+    if answer.notice:  # the model failed and the offline answerer stood in: say so in the log
+        log.warning("%s", answer.notice)
     done = replace(turn, html=final_html(answer, n, collection), answer=answer)
     yield [*before, done], why_html(answer, fetch_k=pipeline.settings.fetch_k)
 
@@ -475,17 +491,81 @@ def why_html(answer: Answer, *, fetch_k: int = 20) -> str:
 # -- settings ------------------------------------------------------------------------------
 
 
+OFFLINE = ("offline (quotes from the documents)", "extractive")
+
+
 def openai_configured() -> bool:
     """Is an OpenAI-compatible server configured (a key or a base URL)?"""
     return bool(os.environ.get("OPENAI_API_KEY") or base_url())
 
 
-def answerer_choices(pipeline: Pipeline) -> list[tuple[str, str]]:
-    """(label, value) for the answerer setting: extractive always, OpenAI when configured."""
-    choices = [("Extractive: quotes the documents (offline)", "extractive")]
+def looks_for_models(pipeline: Pipeline) -> bool:
+    """Whether the page looks for models on this machine: only when the person running it has
+    not chosen an answerer (SCIQA_LLM, or ``Settings(llm=...)``)."""
+    return "llm" not in pipeline.settings.model_fields_set
+
+
+def find_models(
+    pipeline: Pipeline, probe: Callable[[str], list[LocalServer]] | None = None
+) -> list[LocalServer]:
+    """The model servers on this machine the page offers (none when an answerer was chosen,
+    or when SCIQA_LOCAL_SERVERS is malformed: then the log says why). Takes up to a second."""
+    if not looks_for_models(pipeline):
+        return []
+    try:
+        return (probe or find_local_servers)(pipeline.settings.local_servers)
+    except SciQAError as e:
+        log.warning("not looking for local model servers: %s", e)
+        return []
+
+
+def local_value(server: LocalServer, model: str) -> str:
+    """The choice's value for ``model`` on ``server``: its URL and name, not a secret."""
+    return f"{server.base_url}#{model}"
+
+
+def answerer_choices(
+    pipeline: Pipeline, servers: Sequence[LocalServer] = ()
+) -> list[tuple[str, str]]:
+    """(label, value) for the answerer setting: offline always, OpenAI when configured, then
+    every model on ``servers`` ("gemma3-270m on llama.cpp at 127.0.0.1:8080")."""
+    choices = [OFFLINE]
     if openai_configured():
         choices.append((f"OpenAI-compatible: {pipeline.settings.model}", "openai"))
+    for server in servers:
+        choices += [(server.label(m), local_value(server, m)) for m in server.models]
     return choices
+
+
+def answerer_info(pipeline: Pipeline, servers: Sequence[LocalServer] | None) -> str:
+    """The line under the answerer setting; ``servers`` is None while still looking."""
+    if servers is None:
+        return "Looking for model servers on this machine…"
+    if servers and any(s.models for s in servers):
+        return "Models found on this machine are listed; the offline answerer needs none."
+    if openai_configured():
+        return ""
+    if not looks_for_models(pipeline):
+        return "Set OPENAI_API_KEY or OPENAI_BASE_URL before `sciqa ui` to add a model."
+    return (
+        "No model server found on this machine (Ollama, llama.cpp, LM Studio, vLLM); "
+        "`sciqa models` says how to add one."
+    )
+
+
+def chosen_answerer(value: str | None, servers: Sequence[LocalServer]) -> str | Endpoint:
+    """What the pipeline answers with for a choice's value. A local model is taken only from
+    ``servers`` (what this session was offered), so no visitor can point the server at a URL
+    of their own; anything else unknown is the offline answerer."""
+    if value in ("extractive", "openai"):
+        return value
+    for server in servers:
+        for model in server.models:
+            if local_value(server, model) == value:
+                return server.endpoint(model)
+    if value:
+        log.warning("unknown answerer choice %r: answering offline", value[:200])
+    return "extractive"
 
 
 # -- warming up ----------------------------------------------------------------------------
