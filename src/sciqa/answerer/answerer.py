@@ -9,7 +9,8 @@ sentence says whether the passages answer at all; below the fitted threshold the
 :data:`NOT_FOUND`: declining beats a confident wrong answer.
 
 The answer is one quoted sentence (one per part of a question that asks two things), a second
-only when the first lacks the asked-for type and the next one has it. The phrase that answers
+only when the first lacks the asked-for type and the next one has it, or when the two best
+score nearly alike. The phrase that answers
 (the date, the name, the amount) is marked in ``Citation.highlights``.
 """
 
@@ -193,13 +194,19 @@ class ExtractiveAnswerer:
 
 def pick(question: Question, ranked: list[Candidate]) -> list[Candidate]:
     """The best sentence, and a second only when the best lacks the asked-for answer type and
-    one nearly as good (within half its score, in the top five) holds it."""
+    one nearly as good (within half its score, in the top five) holds it, or when the ranker
+    can barely tell the two best apart (the second within 80% of the first's score).
+
+    Measured on the gold, held-out and atlas sets: one sentence always answers 67/77/79% right,
+    this rule 75/87/86% at a median of 41-44 words, three sentences 78/93/89% at 75 words.
+    """
     best = ranked[0]
-    if question.kind is None or typed_spans(question, best.text):
-        return [best]
-    for c in ranked[1:5]:
-        if c.score >= best.score * 0.5 and typed_spans(question, c.text):
-            return [best, c]
+    if question.kind is not None and not typed_spans(question, best.text):
+        for c in ranked[1:5]:
+            if c.score >= best.score * 0.5 and typed_spans(question, c.text):
+                return [best, c]
+    if len(ranked) > 1 and ranked[1].score >= best.score * 0.8:
+        return [best, ranked[1]]
     return [best]
 
 
