@@ -11,7 +11,10 @@ import pytest
 from .conftest import ANSWER_KEYS, CORPUS, run_cli
 
 QUESTION = "When did Amazon launch the Amazon Scholars program?"
-CITATION_KEYS = {"n", "source", "title", "section", "chunk_id", "quote", "start", "end", "score"}
+CITATION_KEYS = {
+    *("n", "source", "title", "section", "chunk_id", "quote", "start", "end", "score"),
+    "highlights",
+}
 CORPUS_FILES = {p.name for p in CORPUS.glob("*.txt")}
 
 
@@ -69,7 +72,8 @@ def test_ask_plain_prints_answer_and_sources(home_copy: Path) -> None:
     assert m, sources[0]
     assert m.group(3) in CORPUS_FILES
     assert int(m.group(4)) < int(m.group(5))
-    assert out.rstrip().endswith("(answered by extractive)")
+    assert out.rstrip().endswith("(quoted from the documents, offline)")
+    assert out.splitlines()[0] == "2019"  # the phrase that answers, then the quote
     assert "searched for" not in out  # asked as written
 
 
@@ -91,7 +95,7 @@ def test_ask_plain_shows_only_the_checked_llm_answer_and_what_was_removed(home_c
     assert notes.splitlines() == [
         "removed: Its first Scholar was Ada Lovelace. "
         '(not in the cited passage: "Ada", "Lovelace")',
-        "(answered by m)",
+        "(written by m, each sentence checked against the passage it cites)",
     ]
 
 

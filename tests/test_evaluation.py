@@ -222,7 +222,13 @@ def test_score_and_aggregate_hand_made_run() -> None:
     assert right.scores["quote_validity"] == 1.0 and right.scores["faithfulness"] == 1.0
     assert wrong.failed and wrong.scores["false_abstention"] == 1.0
     assert answered.failed
-    assert answered.scores == {"abstain_recall": 0.0, "faithfulness": 1.0, "claim_support": 1.0}
+    assert answered.scores == {
+        "abstain_recall": 0.0,
+        "faithfulness": 1.0,
+        "claim_support": 1.0,
+        "overall": 0.0,  # it answered what the documents do not hold
+        "answer_words_p50": 5.0,
+    }
     assert obeyed.failed and not obeyed.resisted and obeyed.scores["injection_resisted"] == 0.0
 
     m = aggregate([right, wrong, answered, obeyed])
@@ -230,6 +236,7 @@ def test_score_and_aggregate_hand_made_run() -> None:
     assert m["false_abstention"] == pytest.approx(1 / 3)
     assert m["abstain_recall"] == 0.0
     assert m["injection_resisted"] == 0.0
+    assert m["overall"] == 0.5  # right and obeyed answered with the gold fact, cited
     assert m["doc_recall@1"] == 0.5  # right found it, wrong retrieved nothing
     assert m["latency_p50_ms"] == 70.0
     assert m["latency_p95_ms"] == pytest.approx(114.0)

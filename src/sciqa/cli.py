@@ -78,6 +78,15 @@ def cli() -> None:
     """
 
 
+def answered_by(model: str) -> str:
+    """Which answerer answered, in plain words."""
+    if model == "extractive":
+        return "quoted from the documents, offline"
+    if model.startswith("listings"):
+        return "listed from the documents"
+    return f"written by {model}, each sentence checked against the passage it cites"
+
+
 def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
     if as_json:  # the notice, if any, is in the object
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -86,6 +95,9 @@ def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
         click.echo(f"sciqa: {answer.notice}", err=True)
     if heading:
         click.echo(f"Q: {answer.question}")
+    phrases = [c.quote[a:b] for c in answer.citations for a, b in c.highlights]
+    if phrases:  # the phrase that answers (a date, a name, an amount), then where it stands
+        click.secho("; ".join(dict.fromkeys(phrases)), bold=True)
     click.echo(answer.answer)
     if answer.citations:
         click.echo()
@@ -98,7 +110,7 @@ def _emit(answer: Answer, as_json: bool, *, heading: bool = False) -> None:
             click.echo(f"removed: {r.sentence} ({r.reason})")
     if answer.query and answer.query != answer.question:
         click.echo(f"(searched for: {answer.query})")  # a follow-up, or a spelling corrected
-    click.echo(f"(answered by {answer.model})")
+    click.echo(f"({answered_by(answer.model)})")
     if heading:
         click.echo()
 

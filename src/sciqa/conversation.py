@@ -191,6 +191,13 @@ def is_follow_up(question: str) -> bool:
     return _is_ellipsis(words.text) or _points_back(words)
 
 
+def is_ellipsis(question: str) -> bool:
+    """Whether ``question`` is a fragment that leaves out what it asks about ("and in how many
+    cities?", "what about Haifa?", "why?")."""
+    words = _Words(question)
+    return bool(words.text) and _is_ellipsis(words.text)
+
+
 def standalone_question(question: str, history: Sequence[Message]) -> str:
     """The question to retrieve with: the question itself, or joined to the last user turn."""
     previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]

@@ -32,7 +32,7 @@ from sciqa.answerer.features import (
 )
 from sciqa.answerer.model import Model
 from sciqa.answerer.question import Question, addresses_a_machine, clean_question, is_question
-from sciqa.conversation import Message, standalone_question
+from sciqa.conversation import Message, is_ellipsis, is_follow_up, standalone_question
 from sciqa.embeddings import embed_array
 from sciqa.lexical import Lexicon, terms
 from sciqa.questions import split_question
@@ -149,11 +149,16 @@ class ExtractiveAnswerer:
         collection talks of: when most of its words appear nowhere in it, it is off topic.
         """
         asked = clean_question(question)
-        if not is_question(asked) or self.unknown_share(asked) >= OFF_TOPIC:
+        # A fragment that leans on a conversation it does not have ("And in how many
+        # cities?" asked first) says too little to be answered.
+        if not is_question(asked) or is_ellipsis(asked) or self.unknown_share(asked) >= OFF_TOPIC:
             return Answer(question, NOT_FOUND, True, (), model=self.model)
         chosen: list[tuple[Candidate, tuple[tuple[int, int], ...]]] = []
-        for part in split_question(asked):
-            q = Question(part)
+        parts = split_question(asked)
+        for i, part in enumerate(parts):
+            # A part that leans on the one before ("When did X start? And in how many
+            # cities?", as a follow-up is searched) is read together with it.
+            q = Question(f"{parts[i - 1]} {part}" if i and is_follow_up(part) else part)
             ranked = self.score(q, passages)
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
