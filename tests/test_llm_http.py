@@ -1,7 +1,7 @@
 """The LLM answerer over real HTTP.
 
 - Recorded: real traffic between the ``openai`` client and a real OpenAI-compatible server
-  (llama.cpp's, serving gemma3-270m; see ``scripts/record-cassettes.sh``), replayed by vcrpy from
+  (llama.cpp's, serving Qwen2.5-Coder-1.5B-Instruct; see ``scripts/record-cassettes.sh``), replayed by vcrpy from
   ``tests/cassettes/`` with the network blocked. ``SCIQA_RECORD=all`` re-records. The
   Authorization header is never written.
 - Live: ``pytest -m live`` runs the same tests against ``OPENAI_BASE_URL`` when one is set.
@@ -35,7 +35,7 @@ LIVE_KEY = os.environ.get("OPENAI_API_KEY", "")
 LIVE_MODEL = os.environ.get("SCIQA_MODEL", "gpt-4o-mini")
 
 RECORDED_URL = "http://127.0.0.1:8089/v1"  # where scripts/record-cassettes.sh serves the model
-RECORDED_MODEL = "gemma3-270m"
+RECORDED_MODEL = "qwen2.5-coder-1.5b-instruct"
 RECORDING_KEY = "sciqa-recording-key"  # the recording server's key; filtered from cassettes
 RECORD_MODE = os.environ.get("SCIQA_RECORD", "none")
 CASSETTES = Path(__file__).parent / "cassettes"
@@ -111,7 +111,7 @@ def test_cli_ask_json_over_http(server: str, built_home: Path, monkeypatch) -> N
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["model"].startswith(os.environ["SCIQA_MODEL"])
-    # gemma3-270m is weak, and a live model may differ: what is checked is the contract, not
+    # A 1.5B model is weak, and a live model may differ: what is checked is the contract, not
     # its wisdom. The recording holds a cited answer, so that path is always exercised.
     if server == "recorded":
         assert not answer["abstained"], answer["answer"]
