@@ -399,14 +399,17 @@ def test_a_follow_up_the_model_cannot_condense_is_read_offline(built_home: Path)
 
 
 def test_an_eval_never_falls_back(built_home: Path, tmp_path: Path) -> None:
-    """An eval measures the model: its failure stops the run instead of scoring quotes."""
+    """An eval measures the model: a failed reply is that question's wrong answer, counted,
+    never replaced by the offline answerer's quotes."""
     from sciqa import evalrun
 
     gold = tmp_path / "gold.jsonl"
     first = (ROOT / "evals" / "gold.jsonl").read_text(encoding="utf-8").splitlines()[0]
     gold.write_text(first + "\n", encoding="utf-8")
-    with pytest.raises(ModelError, match="cannot reach the model server at http://fake/v1"):
-        evalrun.run(_breaking_pipeline(built_home), gold, baseline=False)
+    sciqa_run = evalrun.run(_breaking_pipeline(built_home), gold, baseline=False).runs["sciqa"]
+    assert sciqa_run.model_errors == 1
+    (result,) = sciqa_run.results
+    assert result.got.startswith("(the model failed: ") and not result.cited and result.failed
 
 
 def test_answerers_for_endpoints_are_kept_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,9 +1,9 @@
 """The LLM answerer over real HTTP.
 
 - Recorded: real traffic between the ``openai`` client and a real OpenAI-compatible server
-  (llama.cpp's, serving Qwen2.5-Coder-1.5B-Instruct; see ``scripts/record-cassettes.sh``), replayed by vcrpy from
-  ``tests/cassettes/`` with the network blocked. ``SCIQA_RECORD=all`` re-records. The
-  Authorization header is never written.
+  (llama.cpp's, serving Qwen2.5-Coder-1.5B-Instruct; see ``scripts/record-cassettes.sh``),
+  replayed by vcrpy from ``tests/cassettes/`` with the network blocked. ``SCIQA_RECORD=all``
+  re-records. The Authorization header is never written.
 - Live: ``pytest -m live`` runs the same tests against ``OPENAI_BASE_URL`` when one is set.
 - Faults (500, 429, timeouts, malformed JSON, nothing listening) come from a small scripted
   server on loopback, since a healthy server will not produce them on demand.

@@ -133,6 +133,17 @@ def test_a_job_card_names_the_role_and_the_place() -> None:
     )
 
 
+def test_the_phrase_that_answers_is_marked_in_the_quote(pipeline: Pipeline) -> None:
+    (turn,), _ = run(pipeline, SCHOLARS)[-1]
+    assert turn.answer is not None and turn.answer.citations[0].highlights
+    assert "<mark>2019</mark>" in turn.html
+    quote = "<b>x</b> in 1999"
+    cited = Citation.of(1, _passage(quote), (quote, 100, 116), 1.0, ((12, 16),))
+    hostile = Answer("q", f"{quote} [1]", False, (cited,))
+    shown = h.answer_html(hostile, 0)
+    assert "&lt;b&gt;x&lt;/b&gt; in <mark>1999</mark>" in shown and "<b>" not in shown
+
+
 def test_follow_up_uses_the_conversation(pipeline: Pipeline) -> None:
     first, _ = run(pipeline, SCHOLARS)[-1]
     alone, _ = run(pipeline, FOLLOW_UP)[-1]

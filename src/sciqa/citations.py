@@ -163,19 +163,7 @@ def cite(text: str, passages: Sequence[Passage], order: dict[int, int]) -> tuple
         passage = by_n[n]
         claim = " ".join(claims[n]) or text
         quote, start, end, score = best_quote(claim, passage)
-        citations.append(
-            Citation(
-                n=n,
-                source=passage.source,
-                title=passage.title,
-                section=passage.section,
-                chunk_id=passage.chunk_id,
-                quote=quote,
-                start=start,
-                end=end,
-                score=round(score, 4),
-            )
-        )
+        citations.append(Citation.of(n, passage, (quote, start, end), round(score, 4)))
     return tuple(citations)
 
 

@@ -331,6 +331,8 @@ def eval_(
         click.echo(reporting.summary_text(report, paths))
     for metric in checked.unmeasured:
         click.echo(f"sciqa: eval: {metric} was not measured; its threshold is skipped", err=True)
+    if errors := run.runs["sciqa"].model_errors:
+        click.echo(f"sciqa: eval: the model failed on {errors} question(s), scored wrong", err=True)
     for miss in checked.misses:
         click.echo(f"sciqa: eval: {miss}", err=True)
     if checked.misses:

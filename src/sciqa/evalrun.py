@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sciqa.baseline import NaivePipeline, read_sources
-from sciqa.errors import ConfigError
+from sciqa.errors import ConfigError, ModelError
 from sciqa.evaluation import (
     METRICS,
     RETRIEVAL_DEPTH,
@@ -152,6 +152,7 @@ class PipelineRun:
     setup_seconds: float  # indexing, when the store was not current
     judged: int = 0  # answers the LLM judge gave a verdict on
     no_verdict: int = 0  # answers it was asked about and gave none
+    model_errors: int = 0  # questions the model failed on (scored as wrong answers)
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class _Subject:
     ) -> None:
         self.name, self.ask, self.rank, self.setup_seconds = name, ask, rank, setup_seconds
         self.results: list[QuestionResult] = []
-        self.judged = self.no_verdict = 0
+        self.judged = self.no_verdict = self.model_errors = 0
 
     def run(
         self,
@@ -194,7 +195,11 @@ class _Subject:
         lexicon: Lexicon | None = None,
     ) -> None:
         t0 = time.perf_counter()
-        answer = self.ask(item.question)
+        try:
+            answer = self.ask(item.question)
+        except ModelError as e:  # one failed reply is that question's wrong answer, not the end
+            self.model_errors += 1
+            answer = Answer(item.question, f"(the model failed: {e.reason or e})", False, ())
         latency = (time.perf_counter() - t0) * 1000
         ranked = self.rank(item.question)
         result = score(item, answer, latency, retrieved=ranked, texts=texts, lexicon=lexicon)
@@ -218,6 +223,7 @@ class _Subject:
             round(self.setup_seconds, 1),
             self.judged,
             self.no_verdict,
+            self.model_errors,
         )
 
 

@@ -497,14 +497,4 @@ def _none(question: str, query: Query, listings: Sequence[Listing]) -> Answer:
 
 
 def _cite(n: int, chunk: Passage, start: int, end: int, text: str) -> Citation:
-    return Citation(
-        n=n,
-        source=chunk.source,
-        title=chunk.title,
-        section=chunk.section,
-        chunk_id=chunk.chunk_id,
-        quote=text,
-        start=start,
-        end=end,
-        score=1.0,
-    )
+    return Citation.of(n, chunk, (text, start, end), 1.0)

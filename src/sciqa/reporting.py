@@ -58,6 +58,7 @@ def _pipeline(p: PipelineRun) -> dict[str, Any]:
         "failures": sum(r.failed for r in p.results),
         "setup_seconds": p.setup_seconds,
         "judge": {"verdicts": p.judged, "no_verdict": p.no_verdict},
+        "model_errors": p.model_errors,
     }
 
 

@@ -25,6 +25,30 @@ class Citation:
     score: float
     highlights: tuple[tuple[int, int], ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        n: int,
+        passage: Passage,
+        quote: tuple[str, int, int],
+        score: float,
+        highlights: tuple[tuple[int, int], ...] = (),
+    ) -> Citation:
+        """Citation ``n`` of ``passage``, quoting ``(text, start, end)`` of its file."""
+        text, start, end = quote
+        return cls(
+            n=n,
+            source=passage.source,
+            title=passage.title,
+            section=passage.section,
+            chunk_id=passage.chunk_id,
+            quote=text,
+            start=start,
+            end=end,
+            score=score,
+            highlights=highlights,
+        )
+
 
 @dataclass(frozen=True)
 class Removed:

@@ -158,8 +158,10 @@ def answer_text_html(text: str, turn: int, numbers: Sequence[int] | None = None)
     ``numbers`` are the citations the answer has; while it is still streaming (``None``) every
     marker becomes a link.
     """
-    out = _text_html(text)
+    return _link_markers(_text_html(text), turn, numbers)
 
+
+def _link_markers(out: str, turn: int, numbers: Sequence[int] | None) -> str:
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
         if numbers is not None and n not in numbers:
@@ -274,6 +276,24 @@ def notice_html(notice: str) -> str:
     )
 
 
+def _marked(c: Citation) -> str:
+    """A quote, escaped, with the phrase that answers in ``<mark>``."""
+    out, pos = [], 0
+    for a, b in c.highlights:
+        out += [html.escape(c.quote[pos:a]), f"<mark>{html.escape(c.quote[a:b])}</mark>"]
+        pos = b
+    return "".join(out) + html.escape(c.quote[pos:])
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """The answer's text with linked markers; a quoting answer marks the phrase that answers."""
+    numbers = [c.n for c in answer.citations]
+    if answer.answer != " ".join(f"{c.quote} [{c.n}]" for c in answer.citations):
+        return answer_text_html(answer.answer, turn, numbers)
+    quoted = " ".join(f"{_marked(c)} [{c.n}]" for c in answer.citations)
+    return _link_markers(quoted.replace("\r", "").replace("\n", "<br>"), turn, numbers)
+
+
 def final_html(answer: Answer, turn: int, collection: Collection) -> str:
     """The finished answer, after its notice if it has one: text with linked markers, what was
     taken out of it, then its sources. It replaces whatever was streamed (from a model whose
@@ -281,10 +301,9 @@ def final_html(answer: Answer, turn: int, collection: Collection) -> str:
     notice = notice_html(answer.notice)
     if answer.abstained:
         return notice + not_found_html(collection) + removed_html(answer)
-    numbers = [c.n for c in answer.citations]
     return (
         notice
-        + f'<div class="sq-answer">{answer_text_html(answer.answer, turn, numbers)}</div>'
+        + f'<div class="sq-answer">{answer_html(answer, turn)}</div>'
         + removed_html(answer)
         + sources_html(answer, turn, collection)
     )

@@ -170,18 +170,7 @@ class ExtractiveAnswerer:
         if not chosen:
             return Answer(question, NOT_FOUND, True, (), model=self.model)
         citations = tuple(
-            Citation(
-                n=n,
-                source=c.passage.source,
-                title=c.passage.title,
-                section=c.passage.section,
-                chunk_id=c.passage.chunk_id,
-                quote=c.text,
-                start=c.start,
-                end=c.end,
-                score=round(c.score, 4),
-                highlights=marks,
-            )
+            Citation.of(n, c.passage, (c.text, c.start, c.end), round(c.score, 4), marks)
             for n, (c, marks) in enumerate(chosen, start=1)
         )
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
