@@ -170,6 +170,16 @@ def test_an_invented_claim_is_removed_and_the_answer_abstains() -> None:
     ]
 
 
+def test_a_sentence_citing_the_wrong_passage_cites_the_one_that_holds_it() -> None:
+    # Small models often give the wrong number: passage 2, not 1, says $20 million.
+    _, answer = _run(_answerer("Grants total $20 million [1]."))
+    assert not answer.abstained and answer.removed == ()
+    assert answer.answer == "Grants total $20 million. [1]"
+    assert_contract(answer, PASSAGES)
+    (citation,) = answer.citations
+    assert citation.chunk_id == "c2" and citation.quote == "Grants total $20 million."
+
+
 def test_an_unsupported_sentence_goes_and_the_supported_one_keeps_a_valid_quote() -> None:
     reply = "Grants total $30 million [2]. Amazon launched the Scholars program in 2019 [1]."
     _, answer = _run(_answerer(reply))

@@ -219,8 +219,9 @@ class LLMAnswerer:
     ) -> Answer:
         """The answer without the sentences its cited passages do not support, renumbered;
         "not in the documents" when no cited sentence is left."""
-        cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
         lexicon = self.lexicon() if self.lexicon else None
+        text, order = _reattributed(question, text, given, order, lexicon)
+        cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
         verdicts = claims.check_answer(text, cited, question=question, lexicon=lexicon)
         if any(not v.supported for _, v in verdicts):
             kept = citations.drop(text, [v.supported for _, v in verdicts])
@@ -296,3 +297,45 @@ class LLMAnswerer:
 def _short(text: str, limit: int = 200) -> str:
     text = " ".join(providers.redact(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reattributed(
+    question: str,
+    text: str,
+    given: list[Passage],
+    order: dict[int, int],
+    lexicon: Lexicon | None,
+) -> tuple[str, dict[int, int]]:
+    """``text`` with each sentence that its cited passages do not hold, but one other passage
+    given does, citing that passage instead, numbered again (``order``: passage -> citation).
+
+    Small models often give the wrong number ("... Carnegie Mellon and UCLA [1]" where passage
+    3 says so): the claim check then shows the sentence is supported, only elsewhere. A
+    sentence no single passage holds is left as it is, for the check to remove.
+    """
+    back = {n: p for p, n in order.items()}
+    as_passages = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{back.get(int(m[1]), 0)}]", text)
+    evidence = [claims.evidence(p) for p in given]
+
+    def holds(sentence: str, passages: list[int]) -> bool:
+        texts = [evidence[p - 1] for p in passages if 1 <= p <= len(given)]
+        return claims.check(sentence, texts, question=question, lexicon=lexicon).supported
+
+    cited_all = list(order)
+    out, at, moved = [], 0, False
+    for sentence in citations.sentences(as_passages):
+        start = as_passages.index(sentence, at)
+        out.append(as_passages[at:start])
+        at = start + len(sentence)
+        marked = [int(n) for n in re.findall(r"\[(\d{1,3})\]", sentence)]
+        if not holds(sentence, marked or cited_all):
+            other = next((p for p in range(1, len(given) + 1) if holds(sentence, [p])), None)
+            if other is not None:
+                bare = re.sub(r"\s*\[\d{1,3}\]", "", sentence).rstrip()
+                sentence, moved = f"{bare} [{other}]", True
+        out.append(sentence)
+    if not moved:
+        return text, order
+    out.append(as_passages[at:])
+    rewritten, markers = citations.rewrite("".join(out), len(given))
+    return rewritten, markers.order
