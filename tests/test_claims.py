@@ -48,7 +48,6 @@ def test_an_invented_name_is_not_in_the_cited_passage() -> None:
     verdict = check(
         "Aaron Roth's favorite programming language is Python. [1]",
         [ROTH],
-        question="What is Aaron Roth's favorite programming language?",
         lexicon=LEXICON,
     )
     assert not verdict.supported
@@ -68,17 +67,20 @@ def test_a_made_up_expansion_of_an_acronym_fails_on_its_words() -> None:
 
 
 def test_another_roles_listing_does_not_support_a_claim_about_the_asked_subject() -> None:
-    question = "What is the annual salary of an Amazon Scholar?"
+    # Asked: "What is the annual salary of an Amazon Scholar?"
     claim = "The annual salary of an Amazon Scholar is $201,300/year to $272,400/year. [1]"
-    verdict = check(claim, [ECONOMIST], question=question, lexicon=LEXICON)
+    verdict = check(claim, [ECONOMIST], lexicon=LEXICON)
     assert verdict.missing == ("Scholar",)  # the numbers are there; the subject is not
-    # Written in lower case, "scholar" is still the question's subject, though common here.
+    # Written in lower case, "scholar" is a word this collection uses often, and the question's
+    # own lower-case words are not required of the passage: a small model echoes the
+    # question's phrasing ("the project on defining fairness metrics"), which measured false
+    # removals on the held-out set. Names and numbers carry the subject check.
     lower = check(claim.replace("Amazon Scholar", "amazon scholar"), [ECONOMIST],
-                  question=question.lower(), lexicon=LEXICON)  # fmt: skip
-    assert lower.missing == ("scholar",)
+                  lexicon=LEXICON)  # fmt: skip
+    assert lower.supported
     # The same figures, said of what the listing is about, pass.
     right = "The Sunnyvale role pays $201,300/year to $272,400/year. [1]"
-    assert check(right, [ECONOMIST], question="What does the Sunnyvale role pay?").supported
+    assert check(right, [ECONOMIST]).supported
 
 
 @pytest.mark.parametrize(
@@ -126,7 +128,7 @@ def test_numbers_match_as_numbers(sentence: str, passage: str, missing: tuple[st
     ],
 )  # fmt: skip
 def test_supported_paraphrases_pass(question: str, sentence: str, passage: str) -> None:
-    verdict = check(sentence + " [1]", [passage], question=question, lexicon=LEXICON)
+    verdict = check(sentence + " [1]", [passage], lexicon=LEXICON)
     assert verdict.supported, verdict.reason
 
 
@@ -191,7 +193,7 @@ def test_gold_reference_answers_are_rarely_removed_and_other_files_rarely_suppor
     removed = [
         (answer, v.reason)
         for question, answer, held, _ in cases
-        if not (v := check(answer, held, question=question, lexicon=lexicon)).supported
+        if not (v := check(answer, held, lexicon=lexicon)).supported
     ]
     print(f"\n{len(removed)} of {len(cases)} reference answers removed:", *removed, sep="\n")
     # Measured: 6 of 117. Five name what their passage does not ("California" beside a
@@ -202,7 +204,7 @@ def test_gold_reference_answers_are_rarely_removed_and_other_files_rarely_suppor
     passed = [
         answer
         for question, answer, _, other in cases
-        if check(answer, [rng.choice(other)], question=question, lexicon=lexicon).supported
+        if check(answer, [rng.choice(other)], lexicon=lexicon).supported
     ]
     print(f"{len(passed)} of {len(cases)} supported by a random passage of another file")
     # Measured: 4, with nothing to check in them ("It starts at the zip code level.").

@@ -222,7 +222,7 @@ class LLMAnswerer:
         lexicon = self.lexicon() if self.lexicon else None
         text, order = _reattributed(question, text, given, order, lexicon)
         cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
-        verdicts = claims.check_answer(text, cited, question=question, lexicon=lexicon)
+        verdicts = claims.check_answer(text, cited, lexicon=lexicon)
         if any(not v.supported for _, v in verdicts):
             kept = citations.drop(text, [v.supported for _, v in verdicts])
             text, markers = citations.renumber(kept, order, len(given))
@@ -319,7 +319,7 @@ def _reattributed(
 
     def holds(sentence: str, passages: list[int]) -> bool:
         texts = [evidence[p - 1] for p in passages if 1 <= p <= len(given)]
-        return claims.check(sentence, texts, question=question, lexicon=lexicon).supported
+        return claims.check(sentence, texts, lexicon=lexicon).supported
 
     cited_all = list(order)
     out, at, moved = [], 0, False
