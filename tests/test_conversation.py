@@ -66,6 +66,11 @@ STANDS_ALONE = [
     "Can those who apply choose a city?",
     "And who leads the Amazon Scholars program?",  # opens with "and", but whole
     "How much funding does the Fairness in AI program provide?",
+    "How much did the harbour bridge cost to build?",  # the subject follows the auxiliary
+    "How many did the firm hire in 2020?",
+    "How much is the toll for a lorry on the bridge?",
+    # A long question opened by a phrase has its verb without an auxiliary.
+    "For the economics internship, roughly what share of past interns went on to full-time jobs?",
 ]
 
 

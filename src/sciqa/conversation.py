@@ -53,6 +53,7 @@ _AUXILIARIES = _set(
     "shall should may might must isn't aren't wasn't weren't don't doesn't didn't hasn't "
     "haven't can't couldn't won't wouldn't shouldn't"
 )
+_BE = _set("is are was were 's")
 _WH = _set("what which who whom whose when where why how")
 _PREPOSITIONS = _set(
     "in at on for from to with without by about of near within across outside inside into "
@@ -83,6 +84,7 @@ _TIME_NOUNS = _set(
     "year years month months week weeks day days morning evening summer winter spring fall "
     "autumn semester quarter time"
 )
+_LONG = 8  # words from which a question without an auxiliary is not a fragment
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?|[,;.!?]")
 
 
@@ -136,16 +138,25 @@ def _is_ellipsis(words: list[str]) -> bool:
         return True
     if all(w in _FUNCTION for w in rest):  # "why?", "and when?", "how so?"
         return True
-    for w, after in zip(rest, [*rest[1:], None]):  # "any in Haifa?", "which one?"
+    # "any in Haifa?", "which one?", "how many are remote?"; but "how much did the dam cost?"
+    # and "how many did they hire?" have their subject after the auxiliary, and "how much is
+    # the toll?" asks an amount of a noun it names.
+    for w, after in zip(rest, [*rest[1:], None]):
         if w in _ELIDED_HEAD and (
-            after is None or after in _AUXILIARIES or (after in _PREPOSITIONS and after != "of")
+            after is None
+            or (after in _BE and w != "much")
+            or (after in _PREPOSITIONS and after != "of")
         ):
             return True
     if _has_clause(rest):
         return False
     # A fragment opened by a connective or a preposition ("and in 2021?", "in which cities?"),
     # or a wh-word with a noun ("which year?"). A noun phrase of its own stands alone ("any
-    # jobs in Seattle?", "internships in London?").
+    # jobs in Seattle?", "internships in London?"). A fragment is short: a long question opened
+    # by a phrase ("For the economics internship, roughly what share of interns went on ...?")
+    # has its verb without an auxiliary.
+    if len(rest) >= _LONG:
+        return False
     return len(rest) < len(words) or rest[0] in _PREPOSITIONS or rest[0] in _WH
 
 
