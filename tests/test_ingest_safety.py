@@ -18,7 +18,7 @@ import pytest
 
 from sciqa import IngestReport
 from sciqa.cli import _print_report
-from sciqa.documents import OUTSIDE, discover, read_file, shown
+from sciqa.documents import OUTSIDE, discover, parse, read_file, shown
 from sciqa.schema import Skipped
 
 from .conftest import run_cli
@@ -161,6 +161,67 @@ def test_sciqa_ingest_names_the_link_it_skips_and_follows_it_when_asked(tmp_path
     assert "added     passwd.txt" not in plain.stdout
     assert followed.returncode == 0, followed.stderr
     assert "passwd.txt" in json.loads(followed.stdout)["added"]
+
+
+# -- item 7: offsets index the text as open() reads it --------------------------------------
+
+
+BOM_AND_LINE_ENDS = {
+    "bom.txt": "\ufeffThe Brannock survey\n\nThe Brannock survey found 41 lynx in 2017. "
+    "It was led by Ada Fenwick.\n",
+    "crlf.txt": "The Corvid census\r\n\r\nThe Corvid census counted 812 ravens in 2019.\r\n"
+    "It was run by Tomas Ek.\r\n\r\nA second paragraph says the count rose by 3 percent.\r\n",
+    "cr.txt": "The Marl report\r\rThe Marl report measured 7 wells in 2021.\r",
+    "bom-crlf.md": "\ufeff# The Ostrava notes\r\n\r\nThe Ostrava notes list 23 bridges.\r\n",
+}
+
+
+def _write_bom_and_line_ends(root: Path) -> Path:
+    root.mkdir()
+    for name, text in BOM_AND_LINE_ENDS.items():
+        (root / name).write_bytes(text.encode("utf-8"))
+    return root
+
+
+def test_paragraph_offsets_index_the_text_open_returns(tmp_path: Path) -> None:
+    root = _write_bom_and_line_ends(tmp_path / "ends")
+    for name in BOM_AND_LINE_ENDS:
+        with open(root / name, encoding="utf-8") as f:
+            as_read = f.read()
+        file = read_file(root / name, name)
+        assert not isinstance(file, Skipped)
+        assert file.text == as_read
+        (doc,) = parse(name, file.text)
+        assert doc.title and not doc.title.startswith("\ufeff")
+        for span in doc.paragraphs:
+            assert as_read[span.start : span.end] == span.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many lynx did the Brannock survey find?",
+        "How many ravens did the Corvid census count?",
+        "How many wells did the Marl report measure?",
+        "How many bridges do the Ostrava notes list?",
+    ],
+)
+def test_every_quote_is_open_read_at_its_offsets(tmp_path: Path, question: str) -> None:
+    root = _write_bom_and_line_ends(tmp_path / "ends")
+    p = make_pipeline(tmp_path / "h")
+    p.ingest([root])
+
+    answer = p.ask(question)
+
+    assert answer.citations
+    for c in answer.citations:
+        with open(root / c.source, encoding="utf-8") as f:
+            assert f.read()[c.start : c.end] == c.quote
+    for passage in answer.passages:
+        with open(root / passage.source, encoding="utf-8") as f:
+            text = f.read()
+        for offset, start, end in passage.spans:
+            assert passage.text[offset : offset + end - start] == text[start:end]
 
 
 # -- item 8: a name cannot forge a line of the report -----------------------------------------

@@ -259,7 +259,12 @@ def _generic(source: str, text: str) -> list[Document]:
 
 
 def parse(source: str, text: str) -> list[Document]:
-    """Split one file's text into documents."""
+    """Split one file's text into documents.
+
+    A BOM that opens the text is read as a space: offsets stay those of ``text``.
+    """
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
     lines = _lines(text)
     cut = _job_section_start(lines)
     if cut is None:
@@ -281,7 +286,9 @@ def read_file(path: Path, source: str, limit: int = MAX_FILE_BYTES) -> SourceFil
 
     Never reads more than ``limit`` + 1 bytes (a file's size is not trusted: a file in /proc says
     0), and opens nothing but a regular file: a device, a FIFO or a socket is named and skipped
-    before it is opened (opening some devices acts; reading a FIFO waits for a writer).
+    before it is opened (opening some devices acts; reading a FIFO waits for a writer). The text
+    is what ``open(path, encoding="utf-8").read()`` returns (a BOM kept as U+FEFF, CRLF and CR
+    read as LF), so a quote's offsets index the file as Python reads it.
     """
     try:
         kind = _not_regular(os.stat(path).st_mode)
@@ -303,9 +310,10 @@ def read_file(path: Path, source: str, limit: int = MAX_FILE_BYTES) -> SourceFil
     if b"\x00" in data[:8192]:
         return Skipped(str(path), "binary, not text")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         return Skipped(str(path), f"not UTF-8 text (byte {e.start})")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as open() reads it
     return SourceFile(path, source, text, hashlib.sha256(data).hexdigest())
 
 
