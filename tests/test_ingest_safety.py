@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -17,8 +19,9 @@ from typing import TypeVar
 import pytest
 
 from sciqa import IngestReport
+from sciqa.chunking import chunk_documents, count_tokens, encoding, split_sentences
 from sciqa.cli import _print_report
-from sciqa.documents import OUTSIDE, discover, parse, read_file, shown
+from sciqa.documents import OUTSIDE, Span, discover, parse, read_file, shown
 from sciqa.schema import Skipped
 
 from .conftest import run_cli
@@ -104,6 +107,49 @@ def test_a_file_over_the_limit_is_skipped_and_one_at_it_is_read(tmp_path: Path) 
     big.write_text("x" * 101, encoding="utf-8")
     assert isinstance(read_file(big, "big.txt", limit=100), Skipped)
     assert read_file(big, "big.txt", limit=101).text == "x" * 101  # type: ignore[union-attr]
+
+
+# -- item 3: parsing and chunking in linear time --------------------------------------------
+
+
+def _one_line(chars: int) -> str:
+    """Words and numbers in a seeded random order, no sentence boundary anywhere."""
+    words = ("survey", "measured", "the", "lynx", "of", "site", "42", "units", "and", "x7")
+    rng = random.Random(42)
+    return " ".join(rng.choices(words, k=chars // 4))[:chars].rstrip()
+
+
+def test_a_2_mb_line_without_a_sentence_boundary_chunks_in_seconds() -> None:
+    text = _one_line(2_000_000)  # took about 15 minutes before (400 KB: 38-71 s)
+    encoding()  # loading the tokenizer is not what is measured
+
+    began = time.perf_counter()
+    chunks = chunk_documents(parse("long.txt", text), 128, 24)
+    seconds = time.perf_counter() - began
+
+    assert seconds < 20, f"{seconds:.1f} s"
+    assert len(chunks) > 3000
+    covered = 0
+    for c in chunks:
+        for offset, start, end in c.spans:
+            assert c.text[offset : offset + end - start] == text[start:end]
+        assert count_tokens(c.text) <= 128 + 2 * len(c.spans)
+        covered = max(covered, c.end)
+    assert covered == len(text)
+
+
+def test_many_initials_or_related_content_lines_parse_in_linear_time() -> None:
+    initials = "J. " * 100_000  # each full stop is a boundary the abbreviation check rejects
+    related = "Notes\n\n" + "Related content\nnot a location line\n" * 20_000
+
+    began = time.perf_counter()
+    (sentence,) = split_sentences(Span(0, len(initials) - 1, initials[:-1]))
+    docs = parse("related.txt", related)
+    seconds = time.perf_counter() - began
+
+    assert seconds < 10, f"{seconds:.1f} s"  # before: 90 KB of initials 250 s, 620 KB 40 s
+    assert sentence.text == initials[:-1]
+    assert [d.section for d in docs] == ["document"]
 
 
 # -- item 4: links that leave the folder ------------------------------------------------------

@@ -107,12 +107,11 @@ def _lines(text: str) -> list[Span]:
 
 def _job_section_start(lines: list[Span]) -> int | None:
     """Index of the last "Related content" line that is followed by location/description pairs."""
-    for i in range(len(lines) - 1, -1, -1):
-        if lines[i].text != "Related content":
-            continue
-        following = [ln for ln in lines[i + 1 :] if ln.text]
-        if following and _LOCATION.match(following[0].text):
+    following = ""  # the first non-empty line after line i (one pass: a file of many
+    for i in range(len(lines) - 1, -1, -1):  # "Related content" lines took minutes)
+        if lines[i].text == "Related content" and _LOCATION.match(following):
             return i
+        following = lines[i].text or following
     return None
 
 
