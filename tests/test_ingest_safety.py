@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from click.testing import CliRunner
 
-from sciqa import IngestReport
+from sciqa import IngestReport, StoreReadOnlyError
 from sciqa.chunking import chunk_documents, count_tokens, encoding, split_sentences
-from sciqa.cli import _print_report
+from sciqa.cli import _print_report, cli
 from sciqa.documents import OUTSIDE, Span, discover, parse, read_file, shown
 from sciqa.schema import Skipped
+from sciqa.store import Store
 
 from .conftest import run_cli
 from .test_store import _text, make_pipeline
@@ -299,3 +301,74 @@ def test_sciqa_ingest_prints_a_name_with_a_newline_on_one_line(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "added     a\\nremoved   secret.txt"
     assert not any(line.startswith("removed") for line in result.stdout.splitlines())
+
+
+# -- item 8: a read-only store says so --------------------------------------------------------
+
+READ_ONLY = "error returned from database: (code: 8) attempt to write a readonly database"
+
+
+def _chroma_read_only(*args: object, **kwargs: object) -> None:
+    """What chromadb raises when it opens a store this user cannot write (as measured)."""
+    from chromadb.errors import InternalError
+
+    raise InternalError(READ_ONLY)
+
+
+def test_a_read_only_store_is_called_read_only_not_corrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("chromadb.PersistentClient", _chroma_read_only)
+
+    with pytest.raises(StoreReadOnlyError) as err:
+        make_pipeline(tmp_path / "h")
+
+    assert "is read-only" in str(err.value) and "attempt to write" in str(err.value)
+    assert "corrupt" not in str(err.value) and "--rebuild" not in str(err.value)
+
+
+def test_ingest_rebuild_does_not_move_a_read_only_store_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "h"
+    monkeypatch.setenv("SCIQA_HOME", str(home))
+    monkeypatch.setattr("chromadb.PersistentClient", _chroma_read_only)
+
+    result = CliRunner().invoke(cli, ["ingest", "--rebuild"])
+
+    assert result.exit_code == 1
+    assert "is read-only" in result.output and "corrupt" not in result.output
+    assert sorted(p.name for p in home.iterdir()) == ["store"]  # nothing set aside
+
+
+def test_a_write_refused_during_ingest_is_called_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "notes"
+    root.mkdir()
+    (root / "a.txt").write_text(_text("alpha"), encoding="utf-8")
+    p = make_pipeline(tmp_path / "h")
+    monkeypatch.setattr(Store, "add", _chroma_read_only)
+
+    with pytest.raises(StoreReadOnlyError, match="is read-only"):
+        p.ingest([root])
+
+
+def test_a_store_chmod_read_only_says_so(tmp_path: Path) -> None:
+    root = tmp_path / "notes"
+    root.mkdir()
+    (root / "a.txt").write_text(_text("alpha"), encoding="utf-8")
+    home = tmp_path / "h"
+    make_pipeline(home).ingest([root])
+    store = home / "store"
+    modes = {path: path.stat().st_mode for path in [store, *store.rglob("*")]}
+    for path, mode in modes.items():
+        path.chmod(mode & ~0o222)
+    try:
+        if os.access(store / "chroma", os.W_OK):
+            pytest.skip("this user can write to a read-only folder (root)")
+        with pytest.raises(StoreReadOnlyError, match="is read-only"):
+            make_pipeline(home).ask("What did the alpha survey measure?")
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)

@@ -28,6 +28,7 @@ from sciqa.errors import (
     StoreError,
     StoreLockedError,
     StoreMismatchError,
+    StoreReadOnlyError,
 )
 from sciqa.pipeline import Pipeline
 from sciqa.providers import Endpoint
@@ -57,6 +58,7 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreMismatchError",
+    "StoreReadOnlyError",
     "__version__",
     "ask",
     "default_pipeline",

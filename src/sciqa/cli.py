@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 
 import click
 
-from sciqa.errors import SciQAError, StoreError, StoreLockedError, StoreMismatchError
+from sciqa.errors import (
+    SciQAError,
+    StoreError,
+    StoreLockedError,
+    StoreMismatchError,
+    StoreReadOnlyError,
+)
 from sciqa.schema import Answer, IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -222,7 +228,7 @@ def ingest(
     try:
         pipeline = _pipeline(progress=progress)
     except StoreError as e:
-        if not rebuild or isinstance(e, StoreMismatchError | StoreLockedError):
+        if not rebuild or isinstance(e, StoreMismatchError | StoreLockedError | StoreReadOnlyError):
             raise
         # The store cannot even be opened (a corrupt database): keep it aside, start afresh.
         from sciqa.settings import Settings

@@ -27,7 +27,7 @@ from sciqa.embeddings import embed_array
 from sciqa.errors import IngestError, SciQAError, StoreError
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
-from sciqa.store import Manifest, Store, index_text
+from sciqa.store import Manifest, Store, index_text, read_only, read_only_error
 
 # 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa"); 3: offsets index
 # the text as open() reads it (a BOM kept, CRLF read as LF), so such files are chunked again
@@ -130,6 +130,8 @@ def ingest(
                     "then run `sciqa ingest` again to finish: nothing was lost, the store answers "
                     "as it did before, with the files finished before the disk filled"
                 ) from e
+            if read_only(e):
+                raise read_only_error(store.dir, e) from e
             if type(e).__module__.startswith("chromadb"):
                 raise StoreError(
                     f"Chroma could not write to the store at {store.dir} ({_short(e)}). Nothing "
