@@ -28,6 +28,7 @@ from sciqa.errors import (
     StoreError,
     StoreLockedError,
     StoreMismatchError,
+    StoreReadOnlyError,
 )
 from sciqa.pipeline import Pipeline
 from sciqa.providers import Endpoint
@@ -57,6 +58,7 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreMismatchError",
+    "StoreReadOnlyError",
     "__version__",
     "ask",
     "default_pipeline",
@@ -100,6 +102,12 @@ def stream(
     return default_pipeline().stream(question, history=history, k=k, llm=llm, fallback=fallback)
 
 
-def ingest(paths: Sequence[str | Path] | None = None, *, dry_run: bool = False) -> IngestReport:
-    """Make the store mirror ``paths`` (default: the bundled corpus)."""
-    return default_pipeline().ingest(paths, dry_run=dry_run)
+def ingest(
+    paths: Sequence[str | Path] | None = None,
+    *,
+    dry_run: bool = False,
+    follow_links: bool = False,
+) -> IngestReport:
+    """Make the store mirror ``paths`` (default: the bundled corpus). Symbolic links that lead
+    out of a folder are skipped and named in the report, unless ``follow_links``."""
+    return default_pipeline().ingest(paths, dry_run=dry_run, follow_links=follow_links)

@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 
 import click
 
-from sciqa.errors import SciQAError, StoreError, StoreLockedError, StoreMismatchError
+from sciqa.errors import (
+    SciQAError,
+    StoreError,
+    StoreLockedError,
+    StoreMismatchError,
+    StoreReadOnlyError,
+)
 from sciqa.schema import Answer, IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -169,6 +175,10 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None, no_fallbac
 
 
 def _print_report(report: IngestReport) -> None:
+    """One line per file; a name is printed with its control characters escaped, so a file
+    named "a\\nremoved b" cannot print a line of its own."""
+    from sciqa.documents import shown
+
     verb = "would be" if report.dry_run else "were"
     for label, names in (
         ("added", report.added),
@@ -176,9 +186,9 @@ def _print_report(report: IngestReport) -> None:
         ("removed", report.removed),
     ):
         for name in names:
-            click.echo(f"{label:9} {name}")
+            click.echo(f"{label:9} {shown(name)}")
     for s in report.skipped:
-        click.echo(f"skipped   {s.path}: {s.reason}", err=True)
+        click.echo(f"skipped   {shown(s.path)}: {shown(s.reason)}", err=True)
     click.echo(
         f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} "
         f"removed, {len(report.unchanged)} unchanged {verb} ingested"
@@ -190,15 +200,25 @@ def _print_report(report: IngestReport) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
 @click.option("--rebuild", is_flag=True, help="Drop the store and index everything again.")
+@click.option(
+    "--follow-links",
+    is_flag=True,
+    help="Also read symbolic links that lead out of the folders (skipped by default).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_clean_errors
-def ingest(paths: tuple[str, ...], dry_run: bool, rebuild: bool, as_json: bool) -> None:
+def ingest(
+    paths: tuple[str, ...], dry_run: bool, rebuild: bool, follow_links: bool, as_json: bool
+) -> None:
     """Make the store mirror PATHS (files or folders of .txt/.md).
 
     With no PATHS: the folders the store was built from, or the bundled corpus for a new store.
 
     Unchanged files are skipped, changed ones replaced, files no longer there removed.
-    Unreadable, empty, binary and duplicate files are reported by name and skipped.
+    Unreadable, empty, binary and duplicate files, devices, FIFOs, files over 20 MB and
+    symbolic links that lead out of the folder are reported by name and skipped; give
+    --follow-links on every ingest that should read such links (without it, what the store
+    has of them is removed).
 
     \b
     Example:
@@ -208,7 +228,7 @@ def ingest(paths: tuple[str, ...], dry_run: bool, rebuild: bool, as_json: bool) 
     try:
         pipeline = _pipeline(progress=progress)
     except StoreError as e:
-        if not rebuild or isinstance(e, StoreMismatchError | StoreLockedError):
+        if not rebuild or isinstance(e, StoreMismatchError | StoreLockedError | StoreReadOnlyError):
             raise
         # The store cannot even be opened (a corrupt database): keep it aside, start afresh.
         from sciqa.settings import Settings
@@ -222,7 +242,9 @@ def ingest(paths: tuple[str, ...], dry_run: bool, rebuild: bool, as_json: bool) 
             err=True,
         )
         pipeline = _pipeline(progress=progress)
-    report = pipeline.ingest(list(paths) or None, dry_run=dry_run, rebuild=rebuild)
+    report = pipeline.ingest(
+        list(paths) or None, dry_run=dry_run, rebuild=rebuild, follow_links=follow_links
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:

@@ -15,7 +15,9 @@ against the file it came from.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,12 +107,11 @@ def _lines(text: str) -> list[Span]:
 
 def _job_section_start(lines: list[Span]) -> int | None:
     """Index of the last "Related content" line that is followed by location/description pairs."""
-    for i in range(len(lines) - 1, -1, -1):
-        if lines[i].text != "Related content":
-            continue
-        following = [ln for ln in lines[i + 1 :] if ln.text]
-        if following and _LOCATION.match(following[0].text):
+    following = ""  # the first non-empty line after line i (one pass: a file of many
+    for i in range(len(lines) - 1, -1, -1):  # "Related content" lines took minutes)
+        if lines[i].text == "Related content" and _LOCATION.match(following):
             return i
+        following = lines[i].text or following
     return None
 
 
@@ -257,7 +258,12 @@ def _generic(source: str, text: str) -> list[Document]:
 
 
 def parse(source: str, text: str) -> list[Document]:
-    """Split one file's text into documents."""
+    """Split one file's text into documents.
+
+    A BOM that opens the text is read as a space: offsets stay those of ``text``.
+    """
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
     lines = _lines(text)
     cut = _job_section_start(lines)
     if cut is None:
@@ -270,45 +276,104 @@ def parse(source: str, text: str) -> list[Document]:
     return docs
 
 
-def read_file(path: Path, source: str) -> SourceFile | Skipped:
-    """Read one file as UTF-8 text, or say why it cannot be used."""
+# The reason a link that leaves the ingested folder is skipped, as the ingest report prints it.
+OUTSIDE = "links outside the folder; --follow-links to include"
+
+
+def read_file(path: Path, source: str, limit: int = MAX_FILE_BYTES) -> SourceFile | Skipped:
+    """Read one regular file as UTF-8 text, or say why it cannot be used.
+
+    Never reads more than ``limit`` + 1 bytes (a file's size is not trusted: a file in /proc says
+    0), and opens nothing but a regular file: a device, a FIFO or a socket is named and skipped
+    before it is opened (opening some devices acts; reading a FIFO waits for a writer). The text
+    is what ``open(path, encoding="utf-8").read()`` returns (a BOM kept as U+FEFF, CRLF and CR
+    read as LF), so a quote's offsets index the file as Python reads it.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Skipped(str(path), f"larger than {MAX_FILE_BYTES // 2**20} MB")
-        data = path.read_bytes()
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind:
+            return Skipped(str(path), _not_regular_reason(path, kind))
+        # O_NONBLOCK: were the file swapped for a FIFO since the stat, opening it cannot block.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as f:
+            kind = _not_regular(os.fstat(f.fileno()).st_mode)
+            if kind:
+                return Skipped(str(path), _not_regular_reason(path, kind))
+            data = f.read(limit + 1)
     except OSError as e:
         return Skipped(str(path), f"cannot be read: {e.strerror or e}")
+    if len(data) > limit:
+        return Skipped(str(path), f"larger than {limit / 2**20:g} MB")
     if not data.strip():
         return Skipped(str(path), "empty")
     if b"\x00" in data[:8192]:
         return Skipped(str(path), "binary, not text")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         return Skipped(str(path), f"not UTF-8 text (byte {e.start})")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as open() reads it
     return SourceFile(path, source, text, hashlib.sha256(data).hexdigest())
 
 
-def discover(roots: Iterable[Path]) -> Iterator[tuple[Path, str] | Skipped]:
+def _not_regular(mode: int) -> str:
+    """What a file that is not a regular file is ("a FIFO"), or "" for a regular file."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_regular_reason(path: Path, kind: str) -> str:
+    if path.is_symlink():
+        return f"links to {os.path.realpath(path)}, {kind}, not a regular file"
+    return f"{kind}, not a regular file"
+
+
+def shown(name: str) -> str:
+    """A file name as it can be printed on one line: control characters (a newline in a name)
+    and undecodable bytes are written as escapes ("a\\nb"), so a name cannot fake a line of
+    a report."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
+def discover(
+    roots: Iterable[Path], *, follow_links: bool = False
+) -> Iterator[tuple[Path, str] | Skipped]:
     """Yield ``(path, source name)`` for every text file under ``roots``, sorted, no symlink loops.
 
     The source name is the path relative to its root (the file name for a root that is a file).
+    A symbolic link under a folder that leads out of it (``passwd.txt -> /etc/passwd``, a link
+    to another folder) is skipped and named, unless ``follow_links``; a link that stays inside
+    the folder is read like any file. A root is read wherever it leads: it was asked for.
     """
     for root in roots:
         if not root.exists():
             yield Skipped(str(root), "no such file or folder")
             continue
-        if root.is_file():
-            yield root, root.name
+        if not root.is_dir():
+            yield root, root.name  # read_file says if it is not a regular file
             continue
+        inside = None if follow_links else root.resolve()
         seen_dirs: set[Path] = set()
-        for path in sorted(_walk(root, seen_dirs)):
-            if path.suffix.lower() in SUFFIXES:
-                yield path, path.relative_to(root).as_posix()
+        found = _walk(root, seen_dirs, inside)
+        for item in sorted(found, key=lambda f: Path(f.path) if isinstance(f, Skipped) else f):
+            if isinstance(item, Skipped):
+                yield item
+            elif item.suffix.lower() in SUFFIXES:
+                yield item, item.relative_to(root).as_posix()
 
 
-def _walk(folder: Path, seen: set[Path]) -> Iterator[Path]:
+def _walk(folder: Path, seen: set[Path], inside: Path | None) -> Iterator[Path | Skipped]:
+    """Every entry under ``folder`` but folders; a link that leaves ``inside`` (when given) is
+    a :class:`Skipped` if it leads to a folder or has a text file's suffix."""
     try:
         real = folder.resolve(strict=True)
     except (OSError, RuntimeError):
@@ -322,9 +387,20 @@ def _walk(folder: Path, seen: set[Path]) -> Iterator[Path]:
         return
     for entry in entries:
         try:
-            if entry.is_dir():
-                yield from _walk(entry, seen)
-            elif entry.is_file() or entry.is_symlink():
-                yield entry  # a looping or dangling link is reported by read_file
+            if inside is not None and entry.is_symlink() and not _within(entry, inside):
+                if entry.is_dir() or entry.suffix.lower() in SUFFIXES:
+                    yield Skipped(str(entry), OUTSIDE)
+            elif entry.is_dir():
+                yield from _walk(entry, seen, inside)
+            else:
+                yield entry  # read_file reports a dangling link, a device, a FIFO
         except OSError:
             continue
+
+
+def _within(link: Path, folder: Path) -> bool:
+    """Whether ``link``, followed to the end, stays in ``folder``."""
+    try:
+        return link.resolve().is_relative_to(folder)
+    except (OSError, RuntimeError):  # a loop leads nowhere: read_file says it cannot be read
+        return True

@@ -6,7 +6,8 @@
      ├── IngestError        a path to ingest is missing, or nothing readable was found
      ├── StoreError         the vector store cannot be used as it is (corrupt, disk full)
      │    ├── StoreMismatchError   built with another embedding model
-     │    └── StoreLockedError     another process is writing to it
+     │    ├── StoreLockedError     another process is writing to it
+     │    └── StoreReadOnlyError   its files cannot be written (Chroma writes even to answer)
      └── ModelError         a model server failed or could not be reached
 
 The CLI turns any of these into one line on stderr and a non-zero exit; the UI shows the
@@ -42,6 +43,10 @@ class StoreMismatchError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another process (an ingest, a database browser) holds the store's lock."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The store's files or folder cannot be written: a read-only folder, file or disk."""
 
 
 class ModelError(SciQAError):

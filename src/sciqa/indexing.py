@@ -22,14 +22,16 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from sciqa.chunking import TOKENIZER, Chunk, chunk_documents
-from sciqa.documents import SourceFile, discover, parse, read_file
+from sciqa.documents import SourceFile, discover, parse, read_file, shown
 from sciqa.embeddings import embed_array
 from sciqa.errors import IngestError, SciQAError, StoreError
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
-from sciqa.store import Manifest, Store, index_text
+from sciqa.store import Manifest, Store, index_text, read_only, read_only_error
 
-PARSER_VERSION = 2  # 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa")
+# 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa"); 3: offsets index
+# the text as open() reads it (a BOM kept, CRLF read as LF), so such files are chunked again
+PARSER_VERSION = 3
 
 
 def chunking_config(settings: Settings) -> dict[str, object]:
@@ -42,17 +44,22 @@ def chunking_config(settings: Settings) -> dict[str, object]:
 
 
 def read_all(
-    roots: Sequence[Path], unreadable: dict[str, int] | None = None
+    roots: Sequence[Path],
+    unreadable: dict[str, int] | None = None,
+    *,
+    follow_links: bool = False,
 ) -> tuple[dict[str, SourceFile], list[Skipped]]:
     """Every usable file under ``roots`` by source name, and the files skipped with why.
 
     ``unreadable``, if given, gets the source name of each file that exists but cannot be used
-    (empty, binary, too large, not UTF-8, an I/O error), with its index in the skipped list.
+    (empty, binary, too large, not UTF-8, not a regular file, an I/O error), with its index in
+    the skipped list. A link that leaves its folder is skipped unless ``follow_links`` (and is
+    not "unreadable": what the store has of it is removed).
     """
     files: dict[str, SourceFile] = {}
     skipped: list[Skipped] = []
     by_hash: dict[str, str] = {}
-    for found in discover(roots):
+    for found in discover(roots, follow_links=follow_links):
         if isinstance(found, Skipped):
             skipped.append(found)
             continue
@@ -85,6 +92,7 @@ def ingest(
     *,
     dry_run: bool = False,
     rebuild: bool = False,
+    follow_links: bool = False,
 ) -> IngestReport:
     began = time.perf_counter()
     roots = [Path(r).expanduser() for r in roots]
@@ -92,10 +100,11 @@ def ingest(
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
     unreadable: dict[str, int] = {}
-    files, skipped = read_all(roots, unreadable)
+    files, skipped = read_all(roots, unreadable, follow_links=follow_links)
     if not files:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no .txt or .md files"
-        raise IngestError(f"nothing to ingest under {', '.join(map(str, roots))} ({reasons})")
+        where = ", ".join(map(str, roots))
+        raise IngestError(shown(f"nothing to ingest under {where} ({reasons})"))
     if dry_run:
         return _sync(store, embeddings, settings, roots, files, skipped, unreadable, began, True)
     with store.ingest_lock():
@@ -121,6 +130,8 @@ def ingest(
                     "then run `sciqa ingest` again to finish: nothing was lost, the store answers "
                     "as it did before, with the files finished before the disk filled"
                 ) from e
+            if read_only(e):
+                raise read_only_error(store.dir, e) from e
             if type(e).__module__.startswith("chromadb"):
                 raise StoreError(
                     f"Chroma could not write to the store at {store.dir} ({_short(e)}). Nothing "

@@ -132,9 +132,13 @@ class Pipeline:
         *,
         dry_run: bool = False,
         rebuild: bool = False,
+        follow_links: bool = False,
     ) -> IngestReport:
         """Make the store mirror ``paths`` (default: the folders it was built from, else the
-        configured or bundled corpus: `ingest --rebuild` never swaps a user's documents out)."""
+        configured or bundled corpus: `ingest --rebuild` never swaps a user's documents out).
+
+        Symbolic links that lead out of a folder are skipped and named in the report, unless
+        ``follow_links``."""
         roots = [Path(p) for p in paths] if paths else self._built_from()
         with self._ingest_lock:
             return indexing.ingest(
@@ -144,6 +148,7 @@ class Pipeline:
                 roots,
                 dry_run=dry_run,
                 rebuild=rebuild,
+                follow_links=follow_links,
             )
 
     def _built_from(self) -> list[Path]:

@@ -22,6 +22,7 @@ collection's), so any machine pointed at the same server can answer.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sciqa.errors import StoreError, StoreLockedError, StoreMismatchError
+from sciqa.errors import StoreError, StoreLockedError, StoreMismatchError, StoreReadOnlyError
 from sciqa.lexical import Lexicon, term_words, terms
 from sciqa.schema import Passage
 
@@ -128,6 +129,25 @@ def _check_unlocked(db: Path, wait: float) -> None:
         return  # corrupt: Chroma says so when it opens the file
 
 
+def read_only(e: BaseException) -> bool:
+    """Whether ``e`` says the store cannot be written: SQLite's "attempt to write a readonly
+    database" (which Chroma passes on inside its own error types), or a read-only disk."""
+    if isinstance(e, OSError) and e.errno == errno.EROFS:
+        return True
+    text = str(e).lower()
+    return "readonly database" in text or "read-only file system" in text
+
+
+def read_only_error(where: object, e: BaseException) -> StoreReadOnlyError:
+    """The error for a store that cannot be written, saying so (it is not corrupt)."""
+    reason = " ".join(str(e).split())[:200] or type(e).__name__
+    return StoreReadOnlyError(
+        f"the store at {where} is read-only ({reason}); Chroma writes to it whenever it opens "
+        "it, even to answer. Nothing is wrong with the store: make it writable for this user, "
+        "or set SCIQA_HOME to a folder you can write to"
+    )
+
+
 def set_aside(settings: Settings) -> Path:
     """Move an embedded store that cannot be opened out of the way (kept, not deleted), so that
     ``sciqa ingest --rebuild`` can build a new one; returns where it went."""
@@ -173,6 +193,8 @@ def _client(settings: Settings) -> ClientAPI:
                 f"the disk holding {where} is full, and Chroma needs some room to open the "
                 "store: free some space and try again (the store itself is intact)"
             ) from e
+        if read_only(e):
+            raise read_only_error(where, e) from e
         if isinstance(e, OSError) and not settings.chroma_url:
             raise StoreError(
                 f"cannot create the store at {where}: {e.strerror or e}. Check that SCIQA_HOME "
@@ -201,6 +223,8 @@ class Store:
                 embedding_function=None,
             )
         except Exception as e:
+            if read_only(e):
+                raise read_only_error(settings.chroma_url or self.dir, e) from e
             raise StoreError(
                 f"cannot open collection {settings.collection!r}: {e}. If the store is corrupt, "
                 "run `sciqa ingest --rebuild`"
