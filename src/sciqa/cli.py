@@ -1,7 +1,8 @@
 """The ``sciqa`` command: a thin shell over the Python API.
 
 Library errors become one line on stderr and exit status 1; nothing shows a traceback unless
-``SCIQA_DEBUG=1``.
+``SCIQA_DEBUG=1``. Every error line is redacted (:mod:`sciqa.redaction`): a server that echoes
+the key it refused, or a password in ``OPENAI_BASE_URL``, is never printed.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any, TypeVar
 import click
 
 from sciqa.errors import SciQAError, StoreError, StoreLockedError, StoreMismatchError
+from sciqa.redaction import redact
 from sciqa.schema import Answer, IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"sciqa: error: {message}", err=True)
+    click.echo(f"sciqa: error: {redact(message)}", err=True)
     sys.exit(code)
 
 

@@ -3,7 +3,8 @@
 Every string these functions return is HTML for a Gradio Markdown or Chatbot component. Document
 and model text is always passed through :func:`html.escape` before it is placed in that HTML, and
 the HTML is written without blank lines, so Markdown never reinterprets it; Gradio's sanitizer
-stays on as a second guard.
+stays on as a second guard. Error messages, the log and the feedback file are redacted
+(:mod:`sciqa.redaction`): no secret sciqa was given reaches a visitor or a file.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
 from sciqa.listings import MODEL as LISTED
 from sciqa.listings import place_name
 from sciqa.providers import base_url
+from sciqa.redaction import redact, redact_logs
 
 log = logging.getLogger("sciqa_ui")
+redact_logs(log)
 
 # One question per article of the bundled corpus, and one about a job listing.
 EXAMPLES: tuple[str, ...] = (
@@ -314,7 +317,11 @@ def streaming_html(text: str, turn: int) -> str:
 
 
 def error_message(error: BaseException) -> str:
-    """What went wrong, in words a visitor can act on; never a traceback."""
+    """What went wrong, in words a visitor can act on; never a traceback nor a secret."""
+    return redact(_error_message(error))
+
+
+def _error_message(error: BaseException) -> str:
     if isinstance(error, QuestionError):
         return str(error).capitalize() + "."
     if isinstance(error, ConfigError):
@@ -629,7 +636,7 @@ def feedback_path(pipeline: Pipeline) -> Path:
 def record_feedback(
     path: Path, turn: Turn, liked: bool | str, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Append one JSON line: timestamp, rating, question, answer, citations."""
+    """Append one JSON line: timestamp, rating, question, answer, citations (redacted)."""
     ratings: dict[bool | str, str] = {True: "up", False: "down", "Like": "up", "Dislike": "down"}
     rating = ratings.get(liked, str(liked))
     answer = turn.answer
@@ -645,6 +652,7 @@ def record_feedback(
     if turn.error:
         entry["error"] = turn.error
     path.parent.mkdir(parents=True, exist_ok=True)
+    entry = json.loads(redact(json.dumps(entry, ensure_ascii=False)))
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
     # One write to a file opened for appending: lines from concurrent sessions never interleave.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
