@@ -162,7 +162,7 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None, no_fallbac
         return
     failures = 0
     # Bytes, decoded a line at a time: a line that is not UTF-8 fails alone.
-    for n, raw in enumerate(click.get_binary_stream("stdin"), start=1):
+    for n, raw in enumerate(sys.stdin.buffer, start=1):
         line = raw.decode("utf-8", "replace")
         if not line.strip():
             continue
