@@ -48,10 +48,11 @@ _ECHO = re.compile(r"(?:user|assistant|conversation|follow-up question)\s*:", re
 
 
 def format_passages(passages: Sequence[Passage]) -> list[str]:
-    """Each passage between delimiters with its number; delimiters inside text are defused."""
+    """Each passage between delimiters with its number; delimiters and markers inside text are
+    defused (a passage's own "[2]", copied by the model, must not cite passage 2)."""
     blocks = []
     for n, p in enumerate(passages, start=1):
-        text = re.sub(r"</?passage", "(passage", p.text, flags=re.IGNORECASE)
+        text = re.sub(r"</?passage", "(passage", citations.defuse(p.text), flags=re.IGNORECASE)
         where = f", {p.location}" if p.location else ""
         blocks.append(
             f'<passage n="{n}" source="{p.source}" section="{p.section}{where}" '

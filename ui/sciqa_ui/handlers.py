@@ -38,6 +38,7 @@ from sciqa import (
     find_local_servers,
 )
 from sciqa.answerer import ExtractiveAnswerer
+from sciqa.citations import defuse
 from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
 from sciqa.listings import MODEL as LISTED
 from sciqa.listings import place_name
@@ -164,12 +165,16 @@ def answer_text_html(text: str, turn: int, numbers: Sequence[int] | None = None)
     return _link_markers(_text_html(text), turn, numbers)
 
 
+def _link(turn: int, n: int) -> str:
+    return f'<a class="sq-cite" href="#{cite_id(turn, n)}" title="Show source {n}">[{n}]</a>'
+
+
 def _link_markers(out: str, turn: int, numbers: Sequence[int] | None) -> str:
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
         if numbers is not None and n not in numbers:
             return m.group(0)
-        return f'<a class="sq-cite" href="#{cite_id(turn, n)}" title="Show source {n}">[{n}]</a>'
+        return _link(turn, n)
 
     return _MARKER.sub(link, out)
 
@@ -289,12 +294,16 @@ def _marked(c: Citation) -> str:
 
 
 def answer_html(answer: Answer, turn: int) -> str:
-    """The answer's text with linked markers; a quoting answer marks the phrase that answers."""
+    """The answer's text with linked markers; a quoting answer marks the phrase that answers.
+
+    A quote is shown as the document writes it, as text: only the marker sciqa put after it
+    is a link (a document sentence ending in "[2]." links nowhere).
+    """
     numbers = [c.n for c in answer.citations]
-    if answer.answer != " ".join(f"{c.quote} [{c.n}]" for c in answer.citations):
+    if answer.answer != " ".join(f"{defuse(c.quote)} [{c.n}]" for c in answer.citations):
         return answer_text_html(answer.answer, turn, numbers)
-    quoted = " ".join(f"{_marked(c)} [{c.n}]" for c in answer.citations)
-    return _link_markers(quoted.replace("\r", "").replace("\n", "<br>"), turn, numbers)
+    quoted = " ".join(f"{_marked(c)} {_link(turn, c.n)}" for c in answer.citations)
+    return quoted.replace("\r", "").replace("\n", "<br>")
 
 
 def final_html(answer: Answer, turn: int, collection: Collection) -> str:
