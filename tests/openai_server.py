@@ -14,8 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 Reply = tuple[int, bytes, float]  # status, body, seconds to wait before answering
 
 
-def sse(text: str, model: str = "scripted") -> bytes:
-    """``text`` as a streamed chat completion, a word per chunk."""
+def sse(text: str, model: str = "scripted", *, size: int = 0) -> bytes:
+    """``text`` as a streamed chat completion, a word per chunk (``size`` characters per chunk
+    if given: a word split across chunks, as models stream a long key)."""
+    pieces = [text[i : i + size] for i in range(0, len(text), size)] if size else None
     chunks = [
         {
             "id": "x",
@@ -24,7 +26,7 @@ def sse(text: str, model: str = "scripted") -> bytes:
             "model": model,
             "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}],
         }
-        for word in re.findall(r"\S+\s*", text)
+        for word in pieces or re.findall(r"\S+\s*", text)
     ]
     lines = [f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"]
     return "".join(lines).encode()
@@ -96,6 +98,47 @@ class Scripted:
         if callable(self.replies):
             return self.replies(key)
         return self.replies[min(self.requests, len(self.replies)) - 1]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Embedder:
+    """An OpenAI-compatible ``/embeddings`` endpoint: one vector of ``dimension`` numbers per
+    input; a test changes ``dimension`` to have the server send vectors of another length."""
+
+    def __init__(self, dimension: int = 8) -> None:
+        self.dimension = dimension
+        self.calls = 0
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                script.calls += 1
+                size = script.dimension
+                data = [
+                    {"object": "embedding", "index": i, "embedding": [(i % 7 + 1) / 8] * size}
+                    for i in range(len(texts))
+                ]
+                usage = {"prompt_tokens": 1, "total_tokens": 1}
+                reply = {"object": "list", "model": "m", "data": data, "usage": usage}
+                out = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()

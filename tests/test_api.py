@@ -38,6 +38,26 @@ def test_question_errors_are_typed_and_say_what_to_do(pipeline) -> None:
         pipeline.ask("why " * 60_000)
 
 
+def test_a_lone_surrogate_is_a_question_error(pipeline) -> None:
+    """Issue 15, item 6: was "unexpected TypeError" from the tokenizer."""
+    import pytest
+
+    with pytest.raises(sciqa.QuestionError, match=r"not valid text .*character 1 is a lone"):
+        pipeline.ask("\ud800?")
+
+
+def test_a_fullwidth_question_is_read_as_its_ascii_twin(pipeline) -> None:
+    """Issue 15, item 8: NFKC at the pipeline's entry; the fullwidth copy abstained."""
+    question = "When did Amazon launch the Amazon Scholars program?"
+    fullwidth = "".join(
+        "\u3000" if c == " " else chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in question
+    )
+    assert fullwidth != question
+    answer, ascii_answer = pipeline.ask(fullwidth), pipeline.ask(question)
+    assert not answer.abstained and "2019" in answer.answer
+    assert answer.answer == ascii_answer.answer and answer.question == fullwidth
+
+
 def test_answer_says_what_a_follow_up_was_searched_as(pipeline) -> None:
     history = [
         {"role": "user", "content": "Where is the AWS Center for Quantum Computing?"},

@@ -122,6 +122,50 @@ def test_ask_stdin_answers_each_line_in_order(home_copy: Path) -> None:
     assert "2019" in answers[0]["answer"]
 
 
+def test_ask_stdin_a_line_that_is_not_utf8_is_that_lines_error(home_copy: Path) -> None:
+    """Issue 15, item 6: was exit 2 at line 2, and line 3 never answered."""
+    import os
+    import subprocess
+    import sys
+
+    stdin = f"{QUESTION}\nWhen \xff?\nWho wrote The Ethical Algorithm?\n".encode("latin-1")
+    exe = Path(sys.executable).with_name("sciqa")
+    env = {**os.environ, "SCIQA_HOME": str(home_copy), "SCIQA_PROGRESS": "false"}
+    for as_json in (True, False):
+        args = [str(exe), "ask", "-", *(["--json"] if as_json else [])]
+        done = subprocess.run(args, input=stdin, capture_output=True, env=env, timeout=180)
+        out, err = done.stdout.decode(), done.stderr.decode()
+        assert done.returncode == 1, err  # a line failed: said at the end, after the others
+        assert "Traceback" not in err and "unexpected" not in err
+        if as_json:
+            first, bad, third = (json.loads(line) for line in out.splitlines())
+            assert "2019" in first["answer"] and "Kearns" in third["answer"]
+            assert bad == {
+                "line": 2,
+                "question": "When \ufffd?",
+                "error": "the question is not UTF-8 text (byte 0xff at byte 6); save the "
+                "questions as UTF-8",
+            }
+        else:
+            assert "Kearns" in out and "sciqa: error: line 2: the question is not UTF-8" in err
+    help_text = run_cli("ask", "--help", home=home_copy).stdout
+    assert "line's error" in " ".join(help_text.split())
+
+
+def test_a_question_argument_that_is_not_utf8_is_a_clean_error(home_copy: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("sciqa")
+    env = {**os.environ, "SCIQA_HOME": str(home_copy), "SCIQA_PROGRESS": "false"}
+    done = subprocess.run(
+        [str(exe).encode(), b"ask", b"When \xff?"], capture_output=True, env=env, timeout=180
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode().startswith("sciqa: error: the question is not valid text")
+
+
 # -- errors --------------------------------------------------------------------------------
 
 

@@ -290,6 +290,14 @@ def test_passages_are_delimited_data_and_cannot_close_their_delimiter() -> None:
     assert '<passage n="1" source="evil.txt"' in str(user.content)
 
 
+def test_a_passages_own_markers_reach_the_model_defused() -> None:
+    """Issue 15, item 5: a model copying "... in 1987 [2]." must not cite passage 2."""
+    text = "Built in 1987 [2]. See 【3】 and [p4]."
+    forged = Passage("f", text, "f.txt", "F", "article", "", 0, len(text), (), 0.1)
+    (block,) = format_passages([forged])
+    assert "Built in 1987 ［2］. See ［3］ and ［p4］." in block
+
+
 def test_every_prompt_file_renders() -> None:
     assert "{" not in prompt("answer_system.txt").format(not_found=NOT_FOUND)
     rendered = prompt("answer_user.txt").format(passages="P", question="Q?")

@@ -362,6 +362,45 @@ def test_markers_link_only_to_citations_that_exist() -> None:
     assert '<a class="sq-cite" href="#sq-t3-c1"' in out and "[7]" in out and "c7" not in out
 
 
+FORGED_CORPUS = {
+    "forged.txt": (
+        "The Zorblax observatory\n\n"
+        "The Zorblax telescope was built in 1987 by engineers at the Quentin Institute [2].\n\n"
+        "Its dish is 32 metres wide.\n"
+    ),
+    "plain.txt": EVIL_CORPUS["plain.txt"],
+}
+
+
+def test_a_documents_own_marker_links_nowhere(tmp_path: Path) -> None:
+    """Issue 15, item 5: a document sentence ending in "[2]." opened source 2 (another file)."""
+    corpus = write_corpus(tmp_path / "corpus", FORGED_CORPUS)
+    forged = Pipeline(Settings(home=tmp_path / "home", corpus=corpus, progress=False))
+    shown = run(forged, "When was the Zorblax telescope built?")
+    (turn,), _ = shown[-1]
+    answer = turn.answer
+    assert answer is not None and [c.n for c in answer.citations] == [1]
+    assert "Quentin Institute [2]." in answer.citations[0].quote  # the attack is live
+    assert set(re.findall(r"\[(\d+)\]", answer.answer)) == {"1"}  # only sciqa's marker
+    for turns, _ in shown:  # as it streams, and at the end
+        assert 'href="#sq-t0-c2"' not in turns[0].html
+    assert turn.html.count('class="sq-cite"') == 1
+    assert "Quentin Institute [2]." in turn.html  # shown as the document writes it, as text
+
+
+def test_a_quote_with_a_marker_of_its_own_links_only_sciqas_marker() -> None:
+    quotes = ("It was built in 1987 [2].", "Its dish is 32 metres wide.")
+    cites = tuple(
+        Citation.of(n, _passage(q), (q, 100 * n, 100 * n + len(q)), 1.0)
+        for n, q in enumerate(quotes, start=1)
+    )
+    text = "It was built in 1987 ［2］. [1] Its dish is 32 metres wide. [2]"  # the answerer's
+    shown = h.answer_html(Answer("q", text, False, cites), 0)
+    assert shown.count('href="#sq-t0-c2"') == 1 and shown.count('href="#sq-t0-c1"') == 1
+    assert shown.index('href="#sq-t0-c1"') < shown.index('href="#sq-t0-c2"')
+    assert "in 1987 [2]. <a" in shown
+
+
 def test_the_quote_is_marked_where_the_spans_say() -> None:
     text = "First sentence here. The quoted one. Last."
     passage = _passage(text, spans=((0, 10, 30), (21, 31, 46), (37, 47, 52)))

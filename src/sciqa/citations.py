@@ -5,6 +5,10 @@ are parsed (also as they stream in), markers that point at no given passage are 
 are renumbered in order of first use, and each becomes a :class:`~sciqa.schema.Citation` whose
 quote is the sentence of its passage that best supports the answer sentence citing it: verbatim,
 with its offsets in the source file.
+
+Only sciqa writes markers. Document text placed in an answer (a quote) or in a prompt goes
+through :func:`defuse` first, so that a document sentence ending in "[2]." can never become a
+marker that opens source 2.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ _NUMBER = re.compile(r"\d+")
 _OPENERS = "[【<"
 _CLOSERS = "]】>"
 _LONGEST_MARKER = 160  # an unclosed "[" or "<" longer than this is text, not a marker
+# What a marker's brackets become in document text: they read the same, but are not a marker.
+_DEFUSED = str.maketrans({"[": "［", "]": "］", "【": "［", "】": "］", "<": "‹", ">": "›"})
 # Sentence ends; a marker written after the full stop ("... in 2019. [1]") stays with its sentence.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?![\[【]\s*\d)|(?<=[\]】])\s+(?=[A-Z0-9\"“‘(])|\n+")
 # A supported sentence shares at least this share of its content terms with its quote.
@@ -183,6 +189,12 @@ def attribute(text: str, passages: Sequence[Passage]) -> tuple[str, dict[int, in
             sentence = f"{sentence} [{n}]"
         out.append(sentence)
     return " ".join(out), order
+
+
+def defuse(text: str) -> str:
+    """Document text as it may stand in an answer or a prompt: whatever would read as a marker
+    ("[2]", "【2】", "<passage n=2>") gets look-alike brackets ("［2］"), so it is none."""
+    return MARKER.sub(lambda m: m.group(0).translate(_DEFUSED), text)
 
 
 def strip_markers(text: str) -> str:

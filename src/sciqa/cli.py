@@ -1,7 +1,8 @@
 """The ``sciqa`` command: a thin shell over the Python API.
 
 Library errors become one line on stderr and exit status 1; nothing shows a traceback unless
-``SCIQA_DEBUG=1``.
+``SCIQA_DEBUG=1``. Every error line is redacted (:mod:`sciqa.redaction`): a server that echoes
+the key it refused, or a password in ``OPENAI_BASE_URL``, is never printed.
 """
 
 from __future__ import annotations
@@ -19,19 +20,21 @@ from typing import Any, TypeVar
 import click
 
 from sciqa.errors import (
+    QuestionError,
     SciQAError,
     StoreError,
     StoreLockedError,
     StoreMismatchError,
     StoreReadOnlyError,
 )
+from sciqa.redaction import redact
 from sciqa.schema import Answer, IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"sciqa: error: {message}", err=True)
+    click.echo(f"sciqa: error: {redact(message)}", err=True)
     sys.exit(code)
 
 
@@ -138,8 +141,12 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None, no_fallbac
     """Answer QUESTION from the documents, with citations.
 
     With QUESTION "-", read one question per line from stdin and answer each in turn
-    (one JSON object per line with --json). With --llm openai, sentences of the model's answer
-    that the passages they cite do not support are taken out, each listed as "removed: ...".
+    (one JSON object per line with --json). A line that cannot be asked (not UTF-8 text, too
+    long) is that line's error: one line on stderr naming it, or with --json the object
+    {"line": N, "question": ..., "error": ...}; the other lines are answered, and the exit
+    status is 1 at the end if any line failed. With --llm openai, sentences of the model's
+    answer that the passages they cite do not support are taken out, each listed as
+    "removed: ...".
 
     If the model (--llm openai) fails while answering, the answer is quoted from the documents
     offline and one line on stderr says why ("notice" in --json); --no-fallback (or
@@ -155,23 +162,36 @@ def ask(question: str, as_json: bool, k: int | None, llm: str | None, no_fallbac
         _emit(pipeline.ask(question, k=k), as_json)
         return
     failures = 0
-    for n, line in enumerate(sys.stdin, start=1):
+    # Bytes, decoded a line at a time: a line that is not UTF-8 fails alone.
+    for n, raw in enumerate(sys.stdin.buffer, start=1):
+        line = raw.decode("utf-8", "replace")
         if not line.strip():
             continue
         try:
-            answer = pipeline.ask(line, k=k)
+            answer = pipeline.ask(_utf8(raw), k=k)
         except SciQAError as e:
             failures += 1
+            error = redact(str(e))
             if as_json:  # which line failed, without echoing a huge question back whole
                 asked = line.strip()
                 asked = asked if len(asked) <= 200 else asked[:200] + "…"
-                click.echo(json.dumps({"line": n, "question": asked, "error": str(e)}))
+                click.echo(json.dumps({"line": n, "question": asked, "error": error}))
             else:
-                click.echo(f"sciqa: error: line {n}: {e}", err=True)
+                click.echo(f"sciqa: error: line {n}: {error}", err=True)
             continue
         _emit(answer, as_json, heading=True)
     if failures:
         sys.exit(1)
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise QuestionError(
+            f"the question is not UTF-8 text (byte {raw[e.start]:#04x} at byte {e.start + 1}); "
+            "save the questions as UTF-8"
+        ) from None
 
 
 def _print_report(report: IngestReport) -> None:

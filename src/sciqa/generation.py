@@ -25,6 +25,7 @@ from sciqa.chunking import count_tokens
 from sciqa.conversation import Message, standalone_question
 from sciqa.errors import ConfigError, ModelError
 from sciqa.lexical import Lexicon
+from sciqa.redaction import StreamRedactor, redact
 from sciqa.resources import prompt
 from sciqa.schema import Answer, Passage, Removed
 
@@ -47,10 +48,11 @@ _ECHO = re.compile(r"(?:user|assistant|conversation|follow-up question)\s*:", re
 
 
 def format_passages(passages: Sequence[Passage]) -> list[str]:
-    """Each passage between delimiters with its number; delimiters inside text are defused."""
+    """Each passage between delimiters with its number; delimiters and markers inside text are
+    defused (a passage's own "[2]", copied by the model, must not cite passage 2)."""
     blocks = []
     for n, p in enumerate(passages, start=1):
-        text = re.sub(r"</?passage", "(passage", p.text, flags=re.IGNORECASE)
+        text = re.sub(r"</?passage", "(passage", citations.defuse(p.text), flags=re.IGNORECASE)
         where = f", {p.location}" if p.location else ""
         blocks.append(
             f'<passage n="{n}" source="{p.source}" section="{p.section}{where}" '
@@ -104,7 +106,7 @@ class LLMAnswerer:
         self.chat_model = chat_model
         self.lexicon = lexicon
         self.model = model
-        self.endpoint = endpoint
+        self.endpoint = redact(endpoint)  # it goes into messages: no password of its URL
         self.context_tokens = context_tokens
         self.answer_tokens = answer_tokens
 
@@ -151,7 +153,8 @@ class LLMAnswerer:
             reply = self.chat_model.invoke([HumanMessage(text)])
         except Exception as e:
             raise self._error(e) from e
-        lines = [line.strip() for line in str(reply.content).splitlines() if line.strip()]
+        content = redact(str(reply.content))  # it is shown: "(searched for: ...)"
+        lines = [line.strip() for line in content.splitlines() if line.strip()]
         rewritten = lines[0].removeprefix("Standalone question:").strip() if lines else ""
         if not rewritten or len(rewritten) > 4 * len(question) + 200 or _ECHO.match(rewritten):
             return standalone_question(question, history)  # a model that would not play along
@@ -173,6 +176,7 @@ class LLMAnswerer:
             yield Answer(question, NOT_FOUND, True, (), model=self.model)
             return
         markers = citations.Markers(len(given))
+        secrets = StreamRedactor()  # a model that repeats a key it saw never shows it
         raw: list[str] = []
         model_name = self.model
         try:
@@ -182,7 +186,7 @@ class LLMAnswerer:
                 if not piece:
                     continue
                 raw.append(piece)
-                shown = markers.feed(piece)
+                shown = secrets.feed(markers.feed(piece))
                 if shown:
                     yield shown
         except ValueError as e:
@@ -191,10 +195,10 @@ class LLMAnswerer:
             # LangChain's way of saying the model streamed nothing: the empty answer below.
         except Exception as e:
             raise self._error(e) from e
-        rest = markers.close()
+        rest = secrets.feed(markers.close()) + secrets.close()
         if rest:
             yield rest
-        yield self._final(question, "".join(raw), given, model_name)
+        yield self._final(question, redact("".join(raw)), given, model_name)
 
     def _final(self, question: str, raw: str, given: list[Passage], model_name: str) -> Answer:
         model = f"{self.model}" if model_name == self.model else f"{self.model} ({model_name})"
@@ -244,59 +248,9 @@ class LLMAnswerer:
 
     def _error(self, e: Exception) -> Exception:
         """One clear error naming the endpoint, for whatever the client raised."""
-        if isinstance(e, ModelError | ConfigError):
-            return e
-        import openai
-
-        where = f"the model server at {self.endpoint}"
-        fail = self._fail
-        if isinstance(e, openai.AuthenticationError):
-            return fail(
-                f"{where} refused the API key (401): check OPENAI_API_KEY",
-                "it refused the API key, HTTP 401",
-            )
-        if isinstance(e, openai.PermissionDeniedError):
-            return fail(
-                f"{where} denied access (403): check OPENAI_API_KEY and SCIQA_MODEL",
-                "it denied access, HTTP 403",
-            )
-        if isinstance(e, openai.NotFoundError):
-            return fail(
-                f"{where} has no model {self.model!r} (404): set SCIQA_MODEL to one it serves",
-                f"it has no model {self.model!r}, HTTP 404",
-            )
-        if isinstance(e, openai.RateLimitError):
-            return fail(
-                f"{where} is rate-limiting requests (429), even after retries",
-                "it is rate-limiting requests, HTTP 429",
-            )
-        if isinstance(e, openai.APITimeoutError):
-            return fail(
-                f"{where} did not answer in time, even after retries: is it running and the "
-                "model loaded? (SCIQA_LLM_TIMEOUT sets the wait)",
-                "it timed out",
-            )
-        if isinstance(e, openai.APIConnectionError):
-            return fail(
-                f"cannot reach {where}: is it running? (check OPENAI_BASE_URL)",
-                "could not connect",
-            )
-        if isinstance(e, openai.APIStatusError):
-            return fail(
-                f"{where} failed with HTTP {e.status_code}: {_short(e.message)}",
-                f"HTTP {e.status_code}",
-            )
-        if isinstance(e, openai.APIError | ValueError):
-            return fail(
-                f"{where} sent a response sciqa cannot read: {_short(str(e))}",
-                "it sent a response sciqa cannot read",
-            )
-        return e
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(providers.redact(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        return providers.server_error(
+            e, f"the model server at {self.endpoint}", self.endpoint, self.model, "SCIQA_MODEL"
+        )
 
 
 def _reattributed(

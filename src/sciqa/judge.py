@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sciqa import providers
 from sciqa.errors import ModelError
+from sciqa.redaction import redact
 from sciqa.resources import prompt
 from sciqa.schema import Answer, Passage
 
@@ -84,7 +84,7 @@ def judge_faithfulness(
     try:
         reply = model.invoke([HumanMessage(render_prompt(question, answer, passages))])
     except Exception as e:  # any provider's transport or API error
-        raise ModelError(f"the judge model failed: {providers.redact(str(e))}") from e
+        raise ModelError(f"the judge model failed: {redact(str(e))}") from e
     return parse_verdict(reply.text)
 
 

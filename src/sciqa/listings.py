@@ -36,6 +36,7 @@ from functools import cache
 
 import pycountry
 
+from sciqa.citations import defuse
 from sciqa.documents import role_of
 from sciqa.schema import Answer, Citation, Passage
 
@@ -447,7 +448,7 @@ def answer(
     lines, citations = [], []
     for n, (listing, (chunk, start, end, text)) in enumerate(fitting[:MAX_LISTED], start=1):
         role = listing.role or "Job listing"
-        lines.append(f"{role} · {place_name(listing.location)}: {text} [{n}]")
+        lines.append(f"{role} · {place_name(listing.location)}: {defuse(text)} [{n}]")
         citations.append(_cite(n, chunk, start, end, text))
     head = query.describe(len(fitting))
     if not query.places:  # where they are, by country

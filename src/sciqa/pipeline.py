@@ -32,6 +32,7 @@ from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
 from sciqa.errors import ConfigError, ModelError, QuestionError, SciQAError
 from sciqa.providers import Endpoint
+from sciqa.questions import normalize
 from sciqa.resources import default_corpus
 from sciqa.retrieval import HybridRetriever
 from sciqa.schema import Answer, IngestReport, Passage
@@ -186,7 +187,7 @@ class Pipeline:
     def check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
             raise QuestionError("the question is empty; ask something about the documents")
-        question = question.strip()
+        question = normalize(question)
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionError(

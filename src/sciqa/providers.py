@@ -9,12 +9,12 @@ LangChain's own ``BaseChatModel``. :func:`endpoint_chat_model` makes one for an
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sciqa.errors import ConfigError
+from sciqa.errors import ConfigError, ModelError
+from sciqa.redaction import redact
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -58,18 +58,6 @@ def get_key(explicit: str | None = None) -> str:
     )
 
 
-_KEY_SHAPED = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
-
-
-def redact(text: str) -> str:
-    """``text`` with the API key in use, and anything shaped like an OpenAI key, masked: for
-    messages that repeat what a server said (some servers echo the key they refused)."""
-    key = os.environ.get("OPENAI_API_KEY")
-    if key and len(key) >= 6:
-        text = text.replace(key, "***")
-    return _KEY_SHAPED.sub("sk-***", text)
-
-
 def base_url(explicit: str | None = None) -> str | None:
     """``OPENAI_BASE_URL`` (or the older ``OPENAI_API_BASE``), if set."""
     return explicit or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
@@ -95,8 +83,75 @@ def openai_client_kwargs(
 
 
 def endpoint(url: str | None = None) -> str:
-    """The base URL requests go to, for error messages."""
-    return base_url(url) or OPENAI_URL
+    """The base URL requests go to, for error messages: its password, if any, masked."""
+    return redact(base_url(url) or OPENAI_URL)
+
+
+def server_error(
+    e: Exception,
+    server: str,
+    endpoint: str,
+    model: str,
+    model_setting: str,
+    url_setting: str = "OPENAI_BASE_URL",
+) -> Exception:
+    """One clear :class:`ModelError` for whatever an OpenAI client raised while talking to
+    ``server`` ("the model server at URL"); ``model_setting`` and ``url_setting`` name what the
+    user can change. Anything that is not the client's is returned as it is."""
+    if isinstance(e, ModelError | ConfigError):
+        return e
+    import openai
+
+    def fail(message: str, reason: str) -> ModelError:
+        return ModelError(message, endpoint=endpoint, reason=reason)
+
+    if isinstance(e, openai.AuthenticationError):
+        return fail(
+            f"{server} refused the API key (401): check OPENAI_API_KEY",
+            "it refused the API key, HTTP 401",
+        )
+    if isinstance(e, openai.PermissionDeniedError):
+        return fail(
+            f"{server} denied access (403): check OPENAI_API_KEY and {model_setting}",
+            "it denied access, HTTP 403",
+        )
+    if isinstance(e, openai.NotFoundError):
+        return fail(
+            f"{server} has no model {model!r} (404): set {model_setting} to one it serves",
+            f"it has no model {model!r}, HTTP 404",
+        )
+    if isinstance(e, openai.RateLimitError):
+        return fail(
+            f"{server} is rate-limiting requests (429), even after retries",
+            "it is rate-limiting requests, HTTP 429",
+        )
+    if isinstance(e, openai.APITimeoutError):
+        return fail(
+            f"{server} did not answer in time, even after retries: is it running and the "
+            "model loaded? (SCIQA_LLM_TIMEOUT sets the wait)",
+            "it timed out",
+        )
+    if isinstance(e, openai.APIConnectionError):
+        return fail(
+            f"cannot reach {server}: is it running? (check {url_setting})", "could not connect"
+        )
+    if isinstance(e, openai.APIStatusError):
+        return fail(
+            f"{server} failed with HTTP {e.status_code}: {short(e.message)}",
+            f"HTTP {e.status_code}",
+        )
+    if isinstance(e, openai.APIError | ValueError):
+        return fail(
+            f"{server} sent a response sciqa cannot read: {short(str(e))}",
+            "it sent a response sciqa cannot read",
+        )
+    return e
+
+
+def short(text: str, limit: int = 200) -> str:
+    """A server's message for an error line: redacted, on one line, at most ``limit`` long."""
+    text = " ".join(redact(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def is_configured() -> bool:

@@ -1,4 +1,5 @@
-"""Questions that ask two things at once: "What is it called, and in which month did ...?"
+"""Reading a question as it arrives: its text made plain (:func:`normalize`), and the parts of
+one that asks two things at once: "What is it called, and in which month did ...?"
 
 Each part is retrieved for and answered on its own, so that a passage answering the second half
 is not crowded out by those answering the first.
@@ -7,6 +8,9 @@ is not crowded out by those answering the first.
 from __future__ import annotations
 
 import re
+import unicodedata
+
+from sciqa.errors import QuestionError
 
 _WH = (
     r"(?:what|which|who|whom|whose|when|where|why|how|in which|in what|through what|at what|"
@@ -15,6 +19,22 @@ _WH = (
 # ", and which ...", " and how many ...": a second question joined to the first.
 _JOINED = re.compile(rf",?\s+(?:and|but|also|plus)\s+(?={_WH})", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def normalize(question: str) -> str:
+    """``question`` in NFKC form (a fullwidth copy reads as its ASCII twin), stripped.
+
+    Raises :class:`QuestionError` for text that is not valid Unicode (a lone surrogate, as
+    Python decodes bytes that are not UTF-8 with ``surrogateescape``).
+    """
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise QuestionError(
+            f"the question is not valid text (character {e.start + 1} is a lone surrogate, "
+            "what bytes that are not UTF-8 become); ask it again as UTF-8 text"
+        ) from None
+    return unicodedata.normalize("NFKC", question).strip()
 
 
 def split_question(question: str) -> list[str]:

@@ -8,6 +8,7 @@ from itertools import zip_longest
 
 from langchain_core.embeddings import Embeddings
 
+from sciqa.errors import StoreMismatchError
 from sciqa.questions import split_question
 from sciqa.schema import Passage
 from sciqa.store import Store
@@ -48,7 +49,7 @@ class HybridRetriever:
         searches: list[tuple[list[str], list[str]]] = []  # (dense, BM25) ranking of each text
         for text in texts:
             vector = self.embeddings.embed_query(text)
-            dense = [cid for cid, _ in self.store.dense_search(vector, self.fetch_k)]
+            dense = [cid for cid, _ in self._dense_search(vector)]
             sparse = [cid for cid, _ in self.store.bm25_search(text, self.fetch_k)]
             searches.append((dense, sparse))
         dense_ids, sparse_ids = searches[0]
@@ -76,3 +77,16 @@ class HybridRetriever:
             if len(out) == k:
                 break
         return sorted(out, key=lambda p: -p.score)
+
+    def _dense_search(self, vector: Sequence[float]) -> list[tuple[str, float]]:
+        try:
+            return self.store.dense_search(vector, self.fetch_k)
+        except Exception as e:
+            # Same model name, other vectors: the server behind it now serves another model.
+            if type(e).__module__.startswith("chromadb") and "dimension" in str(e):
+                raise StoreMismatchError(
+                    f"the embeddings configured now are {len(vector)} numbers long, but the "
+                    f"store at {self.store.dir} holds vectors of another length ({e}): the "
+                    "embedding model changed. Set it back, or run `sciqa ingest --rebuild`"
+                ) from e
+            raise

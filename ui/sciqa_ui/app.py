@@ -23,6 +23,7 @@ import gradio as gr  # sciqa_ui/__init__.py has turned its telemetry off by now
 
 from sciqa import LocalServer, Pipeline, SciQAError, Settings
 from sciqa.lexical import english
+from sciqa.redaction import redact
 from sciqa_ui import handlers as h
 
 CONCURRENCY = 4  # answers computed at once (typed or example questions); the rest queue
@@ -245,7 +246,10 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, settings: Settings | No
     try:
         warm_up(pipeline)
     except SciQAError as e:
-        print(f"sciqa: warning: {e}. The page will say so to each visitor.", file=sys.stderr)
+        print(
+            f"sciqa: warning: {redact(str(e))}. The page will say so to each visitor.",
+            file=sys.stderr,
+        )
         stop.set()  # nothing to prime
     demo = build(pipeline)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

@@ -3,7 +3,8 @@
 Every string these functions return is HTML for a Gradio Markdown or Chatbot component. Document
 and model text is always passed through :func:`html.escape` before it is placed in that HTML, and
 the HTML is written without blank lines, so Markdown never reinterprets it; Gradio's sanitizer
-stays on as a second guard.
+stays on as a second guard. Error messages, the log and the feedback file are redacted
+(:mod:`sciqa.redaction`): no secret sciqa was given reaches a visitor or a file.
 """
 
 from __future__ import annotations
@@ -37,12 +38,15 @@ from sciqa import (
     find_local_servers,
 )
 from sciqa.answerer import ExtractiveAnswerer
+from sciqa.citations import defuse
 from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
 from sciqa.listings import MODEL as LISTED
 from sciqa.listings import place_name
 from sciqa.providers import base_url
+from sciqa.redaction import redact, redact_logs
 
 log = logging.getLogger("sciqa_ui")
+redact_logs(log)
 
 # One question per article of the bundled corpus, and one about a job listing.
 EXAMPLES: tuple[str, ...] = (
@@ -161,12 +165,16 @@ def answer_text_html(text: str, turn: int, numbers: Sequence[int] | None = None)
     return _link_markers(_text_html(text), turn, numbers)
 
 
+def _link(turn: int, n: int) -> str:
+    return f'<a class="sq-cite" href="#{cite_id(turn, n)}" title="Show source {n}">[{n}]</a>'
+
+
 def _link_markers(out: str, turn: int, numbers: Sequence[int] | None) -> str:
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
         if numbers is not None and n not in numbers:
             return m.group(0)
-        return f'<a class="sq-cite" href="#{cite_id(turn, n)}" title="Show source {n}">[{n}]</a>'
+        return _link(turn, n)
 
     return _MARKER.sub(link, out)
 
@@ -286,12 +294,16 @@ def _marked(c: Citation) -> str:
 
 
 def answer_html(answer: Answer, turn: int) -> str:
-    """The answer's text with linked markers; a quoting answer marks the phrase that answers."""
+    """The answer's text with linked markers; a quoting answer marks the phrase that answers.
+
+    A quote is shown as the document writes it, as text: only the marker sciqa put after it
+    is a link (a document sentence ending in "[2]." links nowhere).
+    """
     numbers = [c.n for c in answer.citations]
-    if answer.answer != " ".join(f"{c.quote} [{c.n}]" for c in answer.citations):
+    if answer.answer != " ".join(f"{defuse(c.quote)} [{c.n}]" for c in answer.citations):
         return answer_text_html(answer.answer, turn, numbers)
-    quoted = " ".join(f"{_marked(c)} [{c.n}]" for c in answer.citations)
-    return _link_markers(quoted.replace("\r", "").replace("\n", "<br>"), turn, numbers)
+    quoted = " ".join(f"{_marked(c)} {_link(turn, c.n)}" for c in answer.citations)
+    return quoted.replace("\r", "").replace("\n", "<br>")
 
 
 def final_html(answer: Answer, turn: int, collection: Collection) -> str:
@@ -314,7 +326,11 @@ def streaming_html(text: str, turn: int) -> str:
 
 
 def error_message(error: BaseException) -> str:
-    """What went wrong, in words a visitor can act on; never a traceback."""
+    """What went wrong, in words a visitor can act on; never a traceback nor a secret."""
+    return redact(_error_message(error))
+
+
+def _error_message(error: BaseException) -> str:
     if isinstance(error, QuestionError):
         return str(error).capitalize() + "."
     if isinstance(error, ConfigError):
@@ -629,7 +645,7 @@ def feedback_path(pipeline: Pipeline) -> Path:
 def record_feedback(
     path: Path, turn: Turn, liked: bool | str, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Append one JSON line: timestamp, rating, question, answer, citations."""
+    """Append one JSON line: timestamp, rating, question, answer, citations (redacted)."""
     ratings: dict[bool | str, str] = {True: "up", False: "down", "Like": "up", "Dislike": "down"}
     rating = ratings.get(liked, str(liked))
     answer = turn.answer
@@ -645,6 +661,7 @@ def record_feedback(
     if turn.error:
         entry["error"] = turn.error
     path.parent.mkdir(parents=True, exist_ok=True)
+    entry = json.loads(redact(json.dumps(entry, ensure_ascii=False)))
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
     # One write to a file opened for appending: lines from concurrent sessions never interleave.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

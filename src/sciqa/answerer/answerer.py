@@ -32,6 +32,7 @@ from sciqa.answerer.features import (
 )
 from sciqa.answerer.model import Model
 from sciqa.answerer.question import Question, addresses_a_machine, clean_question, is_question
+from sciqa.citations import defuse
 from sciqa.conversation import Message, is_ellipsis, is_follow_up, standalone_question
 from sciqa.embeddings import embed_array
 from sciqa.lexical import Lexicon, terms
@@ -173,7 +174,7 @@ class ExtractiveAnswerer:
             Citation.of(n, c.passage, (c.text, c.start, c.end), round(c.score, 4), marks)
             for n, (c, marks) in enumerate(chosen, start=1)
         )
-        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        text = " ".join(f"{defuse(c.quote)} [{c.n}]" for c in citations)  # only ours are markers
         return Answer(question, text, False, citations, model=self.model)
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
@@ -182,7 +183,7 @@ class ExtractiveAnswerer:
         if answer.abstained:
             yield answer.answer
         for n, c in enumerate(answer.citations):
-            yield f"{' ' if n else ''}{c.quote} [{c.n}]"
+            yield f"{' ' if n else ''}{defuse(c.quote)} [{c.n}]"
         yield answer
 
 
