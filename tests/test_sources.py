@@ -246,10 +246,11 @@ def _survive_kill(scene: dict, home: Path, kind: str, delay: float) -> tuple[boo
 
 
 def _kill_many(scene: dict, tmp_path: Path, kind: str, n: int, *, kills: int = 0) -> int:
-    """``n`` kills spread over the ingest; then more at random delays until ``kills`` of them
-    landed mid-ingest. Returns how many did."""
+    """One kill the moment the ingest holds the lock (a rebuild is dropping the store), ``n - 1``
+    spread over the rest; then more at random delays until ``kills`` of them landed mid-ingest.
+    Returns how many did."""
     seconds = scene[kind]
-    delays = _kill_delays(n, seconds, seed=15)
+    delays = [0.0, *_kill_delays(n - 1, seconds, seed=15)]
     runs: list[tuple[bool, str]] = []
     while len(runs) < len(delays) or (sum(k for k, _ in runs) < kills and len(runs) < 2 * n):
         if len(runs) >= len(delays):
