@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -666,19 +666,38 @@ def kill_scene(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> di
 
 def _kill_ingest_at(home: Path, docs: Path, delay: float) -> bool:
     """Start ``sciqa ingest docs``, SIGKILL it after ``delay`` seconds; whether it was killed."""
+    return kill_cli_at(home, ["ingest", str(docs)], delay)[0]
+
+
+def kill_cli_at(
+    home: Path,
+    args: list[str],
+    delay: float,
+    *,
+    ready: Callable[[int], bool] | None = None,
+    batch: int = 16,
+) -> tuple[bool, float]:
+    """Start ``sciqa *args`` (in batches of ``batch`` chunks: many places to be killed), SIGKILL it
+    ``delay`` seconds after ``ready(pid)`` first holds (after it starts, without ``ready``);
+    whether it was killed, and the seconds it ran from then on."""
     env = {**os.environ, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false"}
-    env["SCIQA_INGEST_BATCH"] = "16"  # many batches, so many places to be killed
+    env["SCIQA_INGEST_BATCH"] = str(batch)
     exe = Path(sys.executable).with_name("sciqa")
     child = subprocess.Popen(
-        [str(exe), "ingest", str(docs)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [str(exe), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
+    deadline = time.monotonic() + 300
+    while ready is not None and child.poll() is None and not ready(child.pid):
+        assert time.monotonic() < deadline, f"sciqa {' '.join(args)} never got ready"
+        time.sleep(0.005)
+    since = time.monotonic()
     try:
         child.wait(timeout=delay)
     except subprocess.TimeoutExpired:
         child.send_signal(signal.SIGKILL)
     _, err = child.communicate()
     assert child.returncode in (0, -signal.SIGKILL), err.decode(errors="replace")[-2000:]
-    return child.returncode == -signal.SIGKILL
+    return child.returncode == -signal.SIGKILL, time.monotonic() - since
 
 
 def _phase(home: Path, killed: bool) -> str:

@@ -111,11 +111,8 @@ class NaivePipeline:
         self._vectorstore: Chroma | None = None
 
     def roots(self) -> list[Path]:
-        """The folders sciqa's store mirrors (its manifest), else the configured corpus."""
-        manifest = self.pipeline.store.manifest()
-        if manifest and manifest.roots:
-            return [Path(r) for r in manifest.roots]
-        return [self.pipeline.corpus_root()]
+        """The folders sciqa's store mirrors (``Pipeline.roots``)."""
+        return self.pipeline.roots()
 
     @property
     def vectorstore(self) -> Chroma:

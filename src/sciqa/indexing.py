@@ -7,6 +7,9 @@ updated after each batch with the files it finished, so an interrupted ingest re
 stopped. A changed file's old chunks are deleted only once its new ones are all stored, so the
 store keeps answering from the old version if the run is killed or the disk fills. A file ingested
 before that cannot be read now (an I/O error, a file being rewritten) keeps its chunks.
+
+The roots an ingest is given are recorded (``sources.py``) before the manifest is first written,
+so that a run killed at any point, a ``--rebuild`` included, is redone from the same documents.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from sciqa import sources
 from sciqa.chunking import TOKENIZER, Chunk, chunk_documents
 from sciqa.documents import SourceFile, discover, parse, read_file, shown
 from sciqa.embeddings import embed_array
@@ -95,7 +99,7 @@ def ingest(
     follow_links: bool = False,
 ) -> IngestReport:
     began = time.perf_counter()
-    roots = [Path(r).expanduser() for r in roots]
+    roots = [sources.absolute(r) for r in roots]  # recorded as absolute paths
     missing = [str(r) for r in roots if not r.exists()]
     if missing:
         raise IngestError(f"no such file or folder: {', '.join(missing)}")
@@ -109,6 +113,9 @@ def ingest(
         return _sync(store, embeddings, settings, roots, files, skipped, unreadable, began, True)
     with store.ingest_lock():
         try:
+            # Before anything is written or dropped: what the store is to mirror (a run killed
+            # from here on is finished, or redone, from these roots, never the bundled corpus).
+            sources.record(store.dir, roots)
             return _sync(
                 store,
                 embeddings,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from sciqa import indexing, listings, providers
+from sciqa import indexing, listings, providers, sources
 from sciqa.answerer import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
@@ -135,12 +135,12 @@ class Pipeline:
         rebuild: bool = False,
         follow_links: bool = False,
     ) -> IngestReport:
-        """Make the store mirror ``paths`` (default: the folders it was built from, else the
-        configured or bundled corpus: `ingest --rebuild` never swaps a user's documents out).
+        """Make the store mirror ``paths`` (default: what it mirrors now, :meth:`roots`: a
+        ``--rebuild``, killed or not, never swaps a user's documents for the bundled corpus).
 
         Symbolic links that lead out of a folder are skipped and named in the report, unless
         ``follow_links``."""
-        roots = [Path(p) for p in paths] if paths else self._built_from()
+        roots = [Path(p) for p in paths] if paths else self.roots()
         with self._ingest_lock:
             return indexing.ingest(
                 self.store,
@@ -152,35 +152,48 @@ class Pipeline:
                 follow_links=follow_links,
             )
 
-    def _built_from(self) -> list[Path]:
+    def roots(self) -> list[Path]:
+        """The folders and files the store mirrors: those its last ingest recorded
+        (``sources.json``, kept through any kill), else those named by a manifest written
+        before that file existed; only a store that never recorded any gets the configured or
+        bundled corpus."""
+        recorded = sources.recorded(self.store.dir)  # unreadable: raises, never guesses
+        if recorded is not None:
+            return recorded
         try:
             manifest = self.store.manifest()
         except SciQAError:  # unreadable: --rebuild is how it gets mended
             manifest = None
-        return (
-            [Path(r) for r in manifest.roots]
-            if manifest and manifest.roots
-            else [self.corpus_root()]
-        )
+        if manifest and manifest.roots:
+            return [Path(r) for r in manifest.roots]
+        return [self.corpus_root()]
 
     def corpus_root(self) -> Path:
+        """The configured corpus (``SCIQA_CORPUS``), else the bundled one: what a new store is
+        filled with."""
         return self.settings.corpus or default_corpus()
 
     def ensure_ready(self) -> None:
-        """Check the store can be queried; ingest the default corpus into an empty one."""
+        """Check the store can be queried; fill an empty one from :meth:`roots` (the user's
+        documents if it ever recorded any, so also after a killed ingest or a deleted
+        manifest)."""
         self.store.check_compatible()
         if self.store.is_empty():
             with self._ingest_lock:
                 if self.store.is_empty():
+                    roots = self.roots()
                     if self.settings.progress:
+                        why = (
+                            "the store is empty or unfinished"
+                            if sources.recorded(self.store.dir) is not None
+                            else "first run"
+                        )
                         print(
-                            f"sciqa: first run, indexing {self.corpus_root()} into "
+                            f"sciqa: {why}, indexing {', '.join(map(str, roots))} into "
                             f"{self.settings.store_dir}",
                             file=sys.stderr,
                         )
-                    indexing.ingest(
-                        self.store, self.embeddings, self.settings, [self.corpus_root()]
-                    )
+                    indexing.ingest(self.store, self.embeddings, self.settings, roots)
 
     # -- ask -----------------------------------------------------------------------------
 

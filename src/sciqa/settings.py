@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     )
     corpus: Path | None = Field(
         default=None,
-        description="Folder ingested when the store is empty; default: the bundled corpus.",
+        description=(
+            "Folder ingested into a store that never recorded any (store/sources.json); "
+            "default: the bundled corpus."
+        ),
     )
     collection: str = Field(default="sciqa", description="Chroma collection name.")
     chroma_url: str | None = Field(

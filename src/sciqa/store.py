@@ -5,6 +5,7 @@ Layout under ``<home>/store``:
     chroma/          Chroma's persistent files (absent in server mode, SCIQA_CHROMA_URL)
     bm25/            the BM25 index over every chunk, with the chunk ids in index order
     manifest.json    embedding model, chunker settings, tokenizer, and each ingested file's hash
+    sources.json     the folders and files the store mirrors (``sources.py``): never dropped
 
 The manifest is written first and last, atomically: before an ingest touches a file's chunks
 it lists the file under ``pending``, and only when the file's new chunks are all stored (its old
@@ -374,14 +375,15 @@ class Store:
         return deleted
 
     def reset(self) -> None:
-        """Drop every chunk, the BM25 index and the manifest."""
+        """Drop every chunk and the BM25 index. The manifest and ``sources.json`` are kept: an
+        ingest writes, before it calls this, a manifest that vouches for no file and has every
+        dropped one pending, so a kill from here on leaves a store that says what to redo."""
         with contextlib.suppress(Exception):  # not there: nothing to drop
             self._client.delete_collection(self.settings.collection)
         self.collection = self._client.get_or_create_collection(
             self.settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
         shutil.rmtree(self.bm25_dir, ignore_errors=True)
-        self.manifest_path.unlink(missing_ok=True)
         self._bm25 = None
         self._vectorstore = None
         self._filled_at = None
