@@ -334,8 +334,9 @@ def eval_(
     table, the change since the committed report, the failures) and .png to --out; prints one
     line per missed threshold on stderr.
 
-    A model that fails stops the eval with its error: unlike `sciqa ask`, it never falls back
-    to the offline answerer, since the eval measures the model.
+    A question the model fails on (down, timeout, garbage) is scored as a wrong answer and
+    counted on stderr: unlike `sciqa ask`, the eval never falls back to the offline answerer,
+    since it measures the model.
 
     \b
     Examples:
