@@ -33,13 +33,13 @@ from sciqa.errors import (
 )
 from sciqa.pipeline import Pipeline
 from sciqa.providers import Endpoint
-from sciqa.redaction import redact_logs
+from sciqa.redaction import redact_logs as _redact_logs
 from sciqa.schema import Answer, Citation, IngestReport, Passage, Removed, Skipped
 from sciqa.settings import Settings
 
 __version__ = "0.1.0"
 
-redact_logs(logging.getLogger("sciqa"))  # what sciqa logs never holds a secret it was given
+_redact_logs(logging.getLogger("sciqa"))  # what sciqa logs never holds a secret it was given
 
 __all__ = [
     "NOT_FOUND",
