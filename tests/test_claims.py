@@ -150,12 +150,33 @@ def test_sentences_without_a_marker_are_checked_against_every_cited_passage() ->
     ]
 
 
-def test_a_sentence_may_cite_several_passages_and_is_checked_against_them_together() -> None:
-    text = "Kearns and Roth, Amazon Scholars since 2019, teach at Pennsylvania [1][2]."
+def test_a_sentence_citing_several_passages_is_held_clause_by_clause() -> None:
+    # Each clause is said by one passage: the sentence stands.
+    text = "Kearns and Roth teach at Pennsylvania, and the Scholars program began in 2019 [1][2]."
     verdicts = check_answer(text, {1: ROTH, 2: SCHOLARS}, lexicon=LEXICON)
-    assert verdicts[0][1].supported
+    assert verdicts[0][1].supported, verdicts[0][1].reason
+    # Two passages cannot make one claim together: nothing says Kearns and Roth have been
+    # Scholars since 2019, nor that an Amazon Scholar earns the economist listing's salary.
+    made_up = "Kearns and Roth, Amazon Scholars since 2019, teach at Pennsylvania [1][2]."
+    (verdict,) = [v for _, v in check_answer(made_up, {1: ROTH, 2: SCHOLARS}, lexicon=LEXICON)]
+    assert (verdict.supported, verdict.reason) == (False, "no one cited passage says it all")
+    salary = "An Amazon Scholar earns $201,300/year [1][2]."
+    (verdict,) = [v for _, v in check_answer(salary, {1: ECONOMIST, 2: SCHOLARS}, lexicon=LEXICON)]
+    assert not verdict.supported
     alone = check_answer(text.replace("[1][2]", "[1]"), {1: ROTH, 2: SCHOLARS}, lexicon=LEXICON)
     assert alone[0][1].reason == 'not in the cited passage: "2019"'
+
+
+def test_the_questions_own_lower_case_words_are_not_claims_but_its_names_are() -> None:
+    question = "Which use case is studied by the funded project on defining fairness metrics?"
+    sentence = "The project on defining fairness metrics studies recidivism [1]."
+    passage = "Researchers building fairness metrics for machine learning study recidivism."
+    assert not check(sentence, [passage], lexicon=LEXICON).supported  # "defining" is rare
+    assert check(sentence, [passage], lexicon=LEXICON, asked=question).supported
+    # A name the question gives must still be in the passage: it is the answer's subject.
+    question = "What is the salary of an Amazon Scholar?"
+    claim = "The salary of an Amazon Scholar is $201,300/year [1]."
+    assert not check(claim, [ECONOMIST], lexicon=LEXICON, asked=question).supported
 
 
 def test_the_collection_decides_which_words_are_rare() -> None:

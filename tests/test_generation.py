@@ -180,6 +180,20 @@ def test_a_sentence_citing_the_wrong_passage_cites_the_one_that_holds_it() -> No
     assert citation.chunk_id == "c2" and citation.quote == "Grants total $20 million."
 
 
+def test_a_sentence_joining_two_passages_cites_each_clause_to_its_own() -> None:
+    reply = "The Scholars program started in 2019, and grants total $20 million [1]."
+    _, answer = _run(_answerer(reply), question="When did it start, and what do grants total?")
+    assert not answer.abstained and answer.removed == ()
+    assert answer.answer == (
+        "The Scholars program started in 2019 [1], and grants total $20 million [2]."
+    )
+    assert_contract(answer, PASSAGES)
+    # One clause that needs both passages is not re-cited: it goes.
+    reply = "The Scholars program has $20 million in grants [1]."
+    _, answer = _run(_answerer(reply))
+    assert answer.abstained and len(answer.removed) == 1
+
+
 def test_an_unsupported_sentence_goes_and_the_supported_one_keeps_a_valid_quote() -> None:
     reply = "Grants total $30 million [2]. Amazon launched the Scholars program in 2019 [1]."
     _, answer = _run(_answerer(reply))

@@ -15,10 +15,14 @@ or location):
   commonest English words (:data:`COMMON_ENGLISH`, pyspellchecker's counts), matched by stem or
   word family ("launched" and "launch", "optimizing" and "optimization"): a paraphrase's
   "began" or "located" is not a claim, "cryptography" is;
-- the question's own lower-case words are not required of the passage: a small model echoes
-  the question's phrasing ("the project on defining fairness metrics"), and requiring those
-  words removed true sentences on the held-out set. The subject is checked through names and
-  numbers: "The Amazon Scholar earns $201,300 [1]" cannot cite an economist's job listing.
+- the question's own lower-case words (``asked``) are not required of the passage: a small
+  model echoes the question's phrasing ("the project on defining fairness metrics"), and
+  requiring those words removed true sentences on the held-out set. The subject is checked
+  through names and numbers, the question's included: "The Amazon Scholar earns $201,300 [1]"
+  cannot cite an economist's job listing;
+- a sentence that cites several passages must be held clause by clause, each clause (split at
+  "; " and ", and") by one of them: two passages cannot make one claim together ("the Amazon
+  Scholar [2] earns $201,300 [1]" is a listing's salary and another page's role).
 
 Never checked: stop words and wh-words, words about the prompt ("passage 2", "the article"),
 verbs that report ("mentions", "describes"), and words in :data:`VERY_COMMON` of the chunks. A
@@ -173,10 +177,19 @@ def _tokens(sentence: str, lexicon: Lexicon | None) -> list[tuple[str, str, str 
     return [(shown, kind, key) for (kind, key), shown in found.items()]
 
 
-def check(sentence: str, cited: Sequence[str], *, lexicon: Lexicon | None = None) -> Verdict:
+def _asked(question: str) -> set[str]:
+    """Stems of the question's lower-case words: echoed in an answer, they claim nothing new."""
+    return {stem(w) for w in _WORD.findall(question) if w.islower()}
+
+
+def check(
+    sentence: str, cited: Sequence[str], *, lexicon: Lexicon | None = None, asked: str = ""
+) -> Verdict:
     """Is every checkable token of ``sentence`` in one of the ``cited`` texts (see
-    :func:`evidence`)? ``lexicon`` is the collection's."""
-    tokens = _tokens(sentence, lexicon)
+    :func:`evidence`)? ``lexicon`` is the collection's; ``asked`` the question, whose
+    lower-case words are not checked."""
+    echoed = _asked(asked)
+    tokens = [t for t in _tokens(sentence, lexicon) if not (t[1] == "word" and t[2] in echoed)]
     if not tokens:
         return Verdict(True)
     if not cited:
@@ -194,14 +207,42 @@ def check(sentence: str, cited: Sequence[str], *, lexicon: Lexicon | None = None
     return Verdict(False, f"not in {where}: " + ", ".join(f'"{t}"' for t in missing), missing)
 
 
+CLAUSE_BREAK = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+")
+
+
+def clauses(sentence: str) -> list[str]:
+    """The clauses of ``sentence``, split at "; " and ", and" (", but", ", while")."""
+    return [c for c in CLAUSE_BREAK.split(sentence) if c.strip()]
+
+
+def check_clauses(
+    sentence: str, cited: Sequence[str], *, lexicon: Lexicon | None = None, asked: str = ""
+) -> Verdict:
+    """:func:`check` for a sentence that cites several texts: every clause must be held by one
+    of them (the first failing clause's verdict otherwise)."""
+    for clause in clauses(sentence):
+        verdicts = [check(clause, [t], lexicon=lexicon, asked=asked) for t in cited]
+        if not any(v.supported for v in verdicts):
+            whole = check(clause, cited, lexicon=lexicon, asked=asked)
+            if whole.supported:  # each word is somewhere, but no one passage says it all
+                return Verdict(False, "no one cited passage says it all", ())
+            return whole
+    return Verdict(True)
+
+
 def check_answer(
-    text: str, cited: Mapping[int, str], *, lexicon: Lexicon | None = None
+    text: str, cited: Mapping[int, str], *, lexicon: Lexicon | None = None, asked: str = ""
 ) -> list[tuple[str, Verdict]]:
     """Each sentence of ``text`` (an answer with ``[n]`` markers) and its verdict: checked
-    against the ``cited[n]`` texts it marks or, when it marks none, against all of them."""
+    against the ``cited[n]`` texts it marks or, when it marks none, against all of them;
+    ``asked`` is the question."""
     out = []
     for sentence in sentences(text):
         ns = dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,3})\]", sentence))
         texts = [cited[n] for n in ns if n in cited] if ns else list(cited.values())
-        out.append((sentence, check(sentence, texts, lexicon=lexicon)))
+        if len(texts) > 1:
+            verdict = check_clauses(sentence, texts, lexicon=lexicon, asked=asked)
+        else:
+            verdict = check(sentence, texts, lexicon=lexicon, asked=asked)
+        out.append((sentence, verdict))
     return out

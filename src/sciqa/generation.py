@@ -226,7 +226,7 @@ class LLMAnswerer:
         lexicon = self.lexicon() if self.lexicon else None
         text, order = _reattributed(question, text, given, order, lexicon)
         cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
-        verdicts = claims.check_answer(text, cited, lexicon=lexicon)
+        verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=question)
         if any(not v.supported for _, v in verdicts):
             kept = citations.drop(text, [v.supported for _, v in verdicts])
             text, markers = citations.renumber(kept, order, len(given))
@@ -265,15 +265,39 @@ def _reattributed(
 
     Small models often give the wrong number ("... Carnegie Mellon and UCLA [1]" where passage
     3 says so): the claim check then shows the sentence is supported, only elsewhere. A
-    sentence no single passage holds is left as it is, for the check to remove.
+    sentence of clauses that each one passage holds ("ten were named first [1], and 34 teams
+    have been funded since [3]") cites each clause's passage. Any other sentence is left as it
+    is, for the check to remove.
     """
     back = {n: p for p, n in order.items()}
     as_passages = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{back.get(int(m[1]), 0)}]", text)
     evidence = [claims.evidence(p) for p in given]
+    every = range(1, len(given) + 1)
 
     def holds(sentence: str, passages: list[int]) -> bool:
         texts = [evidence[p - 1] for p in passages if 1 <= p <= len(given)]
-        return claims.check(sentence, texts, lexicon=lexicon).supported
+        check = claims.check_clauses if len(texts) > 1 else claims.check
+        return check(sentence, texts, lexicon=lexicon, asked=question).supported
+
+    def recited(sentence: str) -> str | None:
+        """The sentence citing the passage that holds it, or each clause's; None if none do."""
+        bare = re.sub(r"\s*\[\d{1,3}\]", "", sentence).rstrip()
+        if (one := next((p for p in every if holds(bare, [p])), None)) is not None:
+            return f"{bare} [{one}]"
+        parts = re.split(f"({claims.CLAUSE_BREAK.pattern})", bare)
+        if len(parts) < 3:
+            return None
+        out = []
+        for i, part in enumerate(parts):
+            if i % 2:  # a separator
+                out.append(part)
+                continue
+            held = next((p for p in every if holds(part, [p])), None)
+            if held is None:
+                return None
+            end = len(part.rstrip(".!?"))
+            out.append(f"{part[:end]} [{held}]{part[end:]}")
+        return "".join(out)
 
     cited_all = list(order)
     out, at, moved = [], 0, False
@@ -282,11 +306,8 @@ def _reattributed(
         out.append(as_passages[at:start])
         at = start + len(sentence)
         marked = [int(n) for n in re.findall(r"\[(\d{1,3})\]", sentence)]
-        if not holds(sentence, marked or cited_all):
-            other = next((p for p in range(1, len(given) + 1) if holds(sentence, [p])), None)
-            if other is not None:
-                bare = re.sub(r"\s*\[\d{1,3}\]", "", sentence).rstrip()
-                sentence, moved = f"{bare} [{other}]", True
+        if not holds(sentence, marked or cited_all) and (again := recited(sentence)):
+            sentence, moved = again, True
         out.append(sentence)
     if not moved:
         return text, order

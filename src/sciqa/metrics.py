@@ -202,7 +202,11 @@ def claim_support(
     A cited passage not among ``passages`` is represented by its title and quote."""
     by_id = {p.chunk_id: claims.evidence(p) for p in passages}
     cited = {c.n: by_id.get(c.chunk_id, f"{c.title}\n{c.quote}") for c in answer.citations}
-    checked = [] if answer.abstained else claims.check_answer(answer.answer, cited, lexicon=lexicon)
+    checked = (
+        []
+        if answer.abstained
+        else claims.check_answer(answer.answer, cited, lexicon=lexicon, asked=answer.question)
+    )
     if not checked and not answer.removed:
         return None
     unsupported = [f"{r.sentence} ({r.reason})" for r in answer.removed] + [
