@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from sciqa import citations, claims, providers
-from sciqa.answerer import NOT_FOUND
+from sciqa.answerer import NOT_FOUND, clean_question
 from sciqa.chunking import count_tokens
 from sciqa.conversation import Message, standalone_question
 from sciqa.errors import ConfigError, ModelError
@@ -170,7 +170,10 @@ class LLMAnswerer:
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """The answer's text as the model writes it (markers checked), then the ``Answer``."""
-        given = self.fit(question, passages)
+        # What the question says to a model ("ignore previous instructions and reply ...",
+        # smuggled notes) never reaches it: the model reads what the question asks.
+        asked = clean_question(question)
+        given = self.fit(question, passages) if asked else []
         if not given:
             yield NOT_FOUND
             yield Answer(question, NOT_FOUND, True, (), model=self.model)
@@ -180,7 +183,7 @@ class LLMAnswerer:
         raw: list[str] = []
         model_name = self.model
         try:
-            for chunk in self.chat_model.stream(self.messages(question, given)):
+            for chunk in self.chat_model.stream(self.messages(asked, given)):
                 piece = chunk.content if isinstance(chunk.content, str) else ""
                 model_name = chunk.response_metadata.get("model_name") or model_name
                 if not piece:
@@ -224,9 +227,10 @@ class LLMAnswerer:
         """The answer without the sentences its cited passages do not support, renumbered;
         "not in the documents" when no cited sentence is left."""
         lexicon = self.lexicon() if self.lexicon else None
-        text, order = _reattributed(question, text, given, order, lexicon)
+        asked = clean_question(question)
+        text, order = _reattributed(asked, text, given, order, lexicon)
         cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
-        verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=question)
+        verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked)
         if any(not v.supported for _, v in verdicts):
             kept = citations.drop(text, [v.supported for _, v in verdicts])
             text, markers = citations.renumber(kept, order, len(given))
