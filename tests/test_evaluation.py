@@ -395,3 +395,12 @@ def test_gold_set_covers_what_the_harness_promises() -> None:
     assert sum(bool(i.forbidden) for i in items) >= 5
     assert {"factoid", "job", "multi_doc", "paraphrase", "misspelled"} <= set(kinds)
     assert {s for i in items for s in i.sources} == {p.name for p in CORPUS.glob("*.txt")}
+
+
+def test_a_number_fact_is_found_however_the_number_is_written() -> None:
+    from sciqa.metrics import fact_present
+
+    assert fact_present("ten", "There were 10 recipients [1].")
+    assert fact_present("10", "NSF named the first ten recipients.")
+    assert not fact_present("ten", "There were 11 recipients.")
+    assert not fact_present("ten", "They are often at the bureau.")  # "often" holds no "ten"

@@ -194,6 +194,15 @@ def test_a_sentence_joining_two_passages_cites_each_clause_to_its_own() -> None:
     assert answer.abstained and len(answer.removed) == 1
 
 
+def test_a_sentence_saying_the_passages_lack_something_is_dropped_not_answered() -> None:
+    reply = (
+        "The Scholars program started in 2019 [1]. Its budget is not stated in the passages [1]."
+    )
+    _, answer = _run(_answerer(reply))
+    assert answer.answer == "The Scholars program started in 2019 [1]."
+    assert_contract(answer, PASSAGES)
+
+
 def test_an_unsupported_sentence_goes_and_the_supported_one_keeps_a_valid_quote() -> None:
     reply = "Grants total $30 million [2]. Amazon launched the Scholars program in 2019 [1]."
     _, answer = _run(_answerer(reply))
@@ -248,7 +257,13 @@ def test_supported_paraphrases_are_kept_whole() -> None:
 
 @pytest.mark.parametrize(
     "reply",
-    [NOT_FOUND, f"{NOT_FOUND} [1]", "The documents do not say when it started."],
+    [
+        NOT_FOUND,
+        f"{NOT_FOUND} [1]",
+        "The documents do not say when it started.",
+        # A decline dressed as an answer, with a marker: it claims nothing.
+        "The course Kearns has piloted at Penn is not mentioned in the given passages. [1]",
+    ],
 )
 def test_not_found_replies_abstain(reply: str) -> None:
     _, answer = _run(_answerer(reply))

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # The model's ways of saying the passages do not hold the answer.
 _NOT_FOUND = re.compile(
     r"could not find the answer|can(?:no|')t find|not (?:found |mentioned |stated |given )?in the "
-    r"(?:documents|passages|provided)|(?:documents|passages) do(?:es)? not (?:say|contain|mention|"
+    r"(?:given |provided |cited )?(?:documents|passages|provided|text|context)|"
+    r"(?:documents|passages) do(?:es)? not (?:say|contain|mention|"
     r"hold|provide|state|include)|no information|don'?t know|do not know",
     re.IGNORECASE,
 )
@@ -212,11 +213,15 @@ class LLMAnswerer:
                 "it sent an empty answer",
             )
         text, markers = citations.rewrite(raw, len(given))
-        if says_not_found(text):
+        # A sentence that says the passages do not hold something ("The course is not
+        # mentioned in the given passages [1].") answers nothing; only such sentences: declined.
+        declines = [is_not_found(s) for s in citations.sentences(text)]
+        if says_not_found(text) or all(declines):
             return Answer(question, NOT_FOUND, True, (), model=model)
+        if any(declines):
+            kept = citations.drop(text, [not d for d in declines])
+            text, markers = citations.renumber(kept, markers.order, len(given))
         if not markers.order:
-            if is_not_found(text):
-                return Answer(question, NOT_FOUND, True, (), model=model)
             # No (valid) markers: cite the passages that support each sentence, if any do.
             text, markers.order = citations.attribute(citations.strip_markers(text), given)
         return self._checked(question, text, given, markers.order, model)

@@ -21,14 +21,23 @@ from sciqa.schema import Answer, Passage
 
 
 def fact_present(fact: str, text: str) -> bool:
-    """A fact is a case-insensitive substring, or a regex when it starts with ``re:``."""
+    """A fact is a case-insensitive substring, or a regex when it starts with ``re:``; a number
+    is one however it is written ("ten" is "10")."""
     if fact.startswith("re:"):
         return re.search(fact[3:], text, re.IGNORECASE) is not None
-    return normalize(fact) in normalize(text)
+    return _digits(normalize(fact)) in _digits(normalize(text))
 
 
 def normalize(text: str) -> str:
     return " ".join(text.replace("’", "'").replace("\u00a0", " ").lower().split())
+
+
+_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(claims.NUMBER_WORDS)})\b")
+
+
+def _digits(text: str) -> str:
+    """Lower-case ``text`` with number words from two to ninety as digits."""
+    return _NUMBER_WORD.sub(lambda m: str(claims.NUMBER_WORDS[m[0]]), text)
 
 
 _MARKER = re.compile(r"\s*\[\d+\]")
