@@ -321,4 +321,4 @@ def _serve(
     except KeyboardInterrupt:
         print("sciqa: stopped", file=sys.stderr)
     finally:
-        demo.close()
+        demo.close(verbose=False)
