@@ -338,7 +338,10 @@ def test_ui_port_taken_while_the_page_got_ready_is_the_same_line(
         for s in taken:
             s.close()
     assert taken and result.exit_code == 1
-    assert result.output.strip() == f"sciqa: error: port {port} is in use; pick another with --port"
+    last = result.output.strip().splitlines()[-1]
+    assert last == f"sciqa: error: port {port} is in use; pick another with --port"
+    for advice in GRADIO_ADVICE:
+        assert advice not in result.output
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")

@@ -553,6 +553,8 @@ def ui(host: str, port: int, open_browser: bool) -> None:
         _fail(f"cannot serve on {host}:{port} ({e.strerror or e}); pick another --host or --port")
     if taken:
         _fail(busy)
+    # Importing Gradio alone takes seconds, then a new store is indexed: say so at once.
+    click.echo("sciqa: loading the page, the store and the models; its address follows", err=True)
     try:
         from sciqa_ui.app import launch
     except ImportError as e:

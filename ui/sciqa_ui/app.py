@@ -250,7 +250,6 @@ def launch(
         )
     pipeline = Pipeline(settings or Settings())
     stop = threading.Event()
-    print("sciqa: loading the store and the models; the page's address follows", file=sys.stderr)
     try:
         warm_up(pipeline)
     except SciQAError as e:
