@@ -14,7 +14,7 @@ $(BIN)/sciqa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "make: upgrading pip and setuptools in $(VENV) (about 10 s)"
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
-	@echo "make: installing sciqa and its dependencies (about 2 minutes the first time)"
+	@echo "make: installing sciqa and its dependencies (2-3 minutes the first time; pip lists the packages, then installs them in one silent step)"
 	$(BIN)/python -m pip install -e .
 	@touch $@
 
@@ -23,7 +23,7 @@ install: $(BIN)/sciqa
 # The main job: serve the chat page on 127.0.0.1 and say where (first run indexes the corpus,
 # with progress); `make run PORT=7861` picks another port; --open also opens it in a browser when this machine has a display.
 run: $(BIN)/sciqa
-	@echo "make: starting the chat page; the first run indexes the bundled documents (about 15 s)"
+	@echo "make: starting the chat page; the first run indexes the bundled documents (15-40 s)"
 	$(BIN)/sciqa ui --port $(PORT) --open
 
 # Test and lint tools.
