@@ -14,7 +14,7 @@ $(BIN)/sciqa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "make: upgrading pip and setuptools in $(VENV) (about 10 s)"
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
-	@echo "make: installing sciqa and its dependencies (2-3 minutes the first time; pip lists the packages, then installs them in one silent step)"
+	@echo "make: installing sciqa and its dependencies (2-3 minutes the first time; pip's last step is silent)"
 	$(BIN)/python -m pip install -e .
 	@touch $@
 
