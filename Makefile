@@ -2,23 +2,29 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXAMPLE_QUESTION := When did Amazon launch the Amazon Scholars program?
+PORT   ?= 7860
 
 .PHONY: run install dev browser test lint calibrate cassettes llm-server clean
 
 # Set up the virtualenv with sciqa and its runtime dependencies (and a setuptools newer than
-# the 65.5 that python -m venv brings, which has published advisories).
+# the 65.5 that python -m venv brings, which has published advisories). Each step says what it
+# does and about how long it takes; pip lists the packages as it installs them.
 $(BIN)/sciqa: pyproject.toml
+	@echo "make: creating $(VENV) with $(PYTHON) (a few seconds)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "make: upgrading pip and setuptools in $(VENV) (about 10 s)"
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
-	$(BIN)/python -m pip install --quiet -e .
+	@echo "make: installing sciqa and its dependencies (2-3 minutes the first time; pip's last step is silent)"
+	$(BIN)/python -m pip install -e .
 	@touch $@
 
 install: $(BIN)/sciqa
 
-# The main job: answer the example question offline (first run indexes the corpus).
+# The main job: serve the chat page on 127.0.0.1 and say where (first run indexes the corpus,
+# with progress); `make run PORT=7861` picks another port; --open also opens it in a browser when this machine has a display.
 run: $(BIN)/sciqa
-	$(BIN)/sciqa ask "$(EXAMPLE_QUESTION)"
+	@echo "make: starting the chat page; the first run indexes the bundled documents (15-40 s)"
+	$(BIN)/sciqa ui --port $(PORT) --open
 
 # Test and lint tools.
 $(VENV)/.dev: $(BIN)/sciqa

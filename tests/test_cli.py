@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import socket
 from pathlib import Path
 
 import pytest
 
-from .conftest import ANSWER_KEYS, CORPUS, run_cli
+from .conftest import ANSWER_KEYS, CORPUS, ROOT, run_cli
 
 QUESTION = "When did Amazon launch the Amazon Scholars program?"
 CITATION_KEYS = {
@@ -277,3 +279,90 @@ def test_ingest_rebuild_without_paths_keeps_the_users_folder(tmp_path: Path) -> 
     rebuilt = run_cli("ingest", "--rebuild", "--json", home=home)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert json.loads(rebuilt.stdout)["added"] == ["tea.md"]  # not the bundled corpus
+
+
+# -- ui and make run -----------------------------------------------------------------------
+
+GRADIO_ADVICE = ("launch()", "GRADIO_SERVER_PORT", "server_port", "share=True")
+
+
+def _listening_socket() -> socket.socket:
+    """A loopback port that something already listens on."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    return s
+
+
+def test_ui_on_a_busy_port_is_one_line_in_sciqas_words(tmp_path: Path) -> None:
+    with _listening_socket() as busy:
+        port = busy.getsockname()[1]
+        result = run_cli("ui", "--port", str(port), home=tmp_path / "h", timeout=60)
+    line = assert_clean_error(result, f"port {port} is in use", "--port")
+    assert line == f"sciqa: error: port {port} is in use; pick another with --port"
+    for advice in GRADIO_ADVICE:
+        assert advice not in result.stdout + result.stderr
+    assert not (tmp_path / "h" / "store").exists()  # said at once, before indexing anything
+
+
+def test_ui_port_taken_while_the_page_got_ready_is_the_same_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    import sciqa_ui.app
+    from sciqa.cli import cli
+
+    taken: list[socket.socket] = []
+
+    def launch(host: str, port: int, open_browser: bool) -> None:
+        # someone took the port during the warm-up; Gradio then raises this
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen()
+        taken.append(s)
+        raise OSError(
+            f"Cannot find empty port in range: {port}-{port}. You can specify a different port "
+            "by setting the GRADIO_SERVER_PORT environment variable or passing the `server_port` "
+            "parameter to `launch()`."
+        )
+
+    monkeypatch.setattr(sciqa_ui.app, "launch", launch)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    try:
+        result = CliRunner().invoke(cli, ["ui", "--port", str(port)])
+    finally:
+        for s in taken:
+            s.close()
+    assert taken and result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last == f"sciqa: error: port {port} is in use; pick another with --port"
+    for advice in GRADIO_ADVICE:
+        assert advice not in result.output
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_serves_the_chat_page(tmp_path: Path) -> None:
+    """The README's first command serves the page (and sets up first, saying so)."""
+    import subprocess
+
+    def recipe(*args: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    lines = recipe()
+    assert lines[-1].endswith(".venv/bin/sciqa ui --port 7860 --open"), lines
+    assert not any("sciqa ask" in ln for ln in lines)
+    assert recipe("PORT=7861")[-1].endswith("sciqa ui --port 7861 --open")
+    # On a fresh clone: every set-up step says what it does; pip is not silenced.
+    fresh = recipe(f"VENV={tmp_path / 'venv'}")
+    said = [ln for ln in fresh if ln.startswith("echo ")]
+    assert len(said) >= 3, fresh
+    install = [ln for ln in fresh if "pip install" in ln and "-e ." in ln]
+    assert install and "--quiet" not in install[0], install

@@ -134,6 +134,23 @@ class Visitor:
         return [u for u in self.requests if u.split("/")[2] != host and not u.startswith("data:")]
 
 
+def test_start_up_says_where_the_page_is_in_sciqas_words(
+    browser: Browser, servers: dict[str, UIServer]
+) -> None:
+    """One line gives the address (what `make run` shows a newcomer), and a visitor asks there;
+    none of Gradio's start-up lines, which speak to Python callers, is printed."""
+    server = servers["main"]
+    out = server.output()
+    said = [ln for ln in out.splitlines() if "chat page is at" in ln]
+    assert said == [f"sciqa: the chat page is at {server.url} (Ctrl-C stops it)"], out
+    for gradio in ("share=True", "launch()", "GRADIO_SERVER_PORT", "Running on local URL"):
+        assert gradio not in out, out
+    me = Visitor(browser, server)
+    assert me.page.url == said[0].split(" at ")[1].split(" ")[0]
+    expect(me.ask(SCHOLARS)).to_contain_text("2019")
+    assert me.close() == []
+
+
 def test_a_visitor_asks_reads_a_source_follows_up_and_rates(
     browser: Browser, servers: dict[str, UIServer]
 ) -> None:

@@ -617,7 +617,11 @@ def test_launch_binds_loopback_warns_beyond_it_and_never_prints_passwords(
     app.launch(settings=settings)
     assert launched[-1]["server_name"] == "127.0.0.1" and launched[-1]["auth"] is None
     assert launched[-1]["share"] is False and launched[-1]["ssr_mode"] is False
-    assert "warning" not in capsys.readouterr().err
+    # Gradio's start-up lines (its "set `share=True` in `launch()`") are off; sciqa says where
+    assert launched[-1]["quiet"] is True
+    out, err = capsys.readouterr()
+    assert "warning" not in err
+    assert out == "sciqa: the chat page is at http://127.0.0.1:7860/ (Ctrl-C stops it)\n"
 
     app.launch("0.0.0.0", 8000, settings=settings)
     assert "no login" in capsys.readouterr().err

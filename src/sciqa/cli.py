@@ -500,6 +500,23 @@ def bench(as_json: bool, max_chunks: int) -> None:
 # -- ui: the web page lives in ui/sciqa_ui (imported here only, when the command runs) -------
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (checked as Gradio checks it)."""
+    import socket
+
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
 @cli.command()
 @click.option(
     "--host",
@@ -510,11 +527,18 @@ def bench(as_json: bool, max_chunks: int) -> None:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="Port."
 )
+@click.option(
+    "--open",
+    "open_browser",
+    is_flag=True,
+    help="Also open the page in a browser, when this machine has a display.",
+)
 @_clean_errors
-def ui(host: str, port: int) -> None:
+def ui(host: str, port: int, open_browser: bool) -> None:
     """Serve the chat page: answers stream in with their sources; Ctrl-C stops it.
 
-    Makes no network calls of its own (Gradio's telemetry is off). Set
+    A new store is indexed first (the bundled corpus, with progress on stderr); then one line
+    says where the page is. Makes no network calls of its own (Gradio's telemetry is off). Set
     SCIQA_UI_USERS="alice:pw1,bob:pw2" to require a login. Feedback (thumbs up/down) is
     appended to SCIQA_HOME/feedback.jsonl.
 
@@ -522,11 +546,27 @@ def ui(host: str, port: int) -> None:
     Example:
       sciqa ui --port 7860     # then open http://127.0.0.1:7860
     """
+    busy = f"port {port} is in use; pick another with --port"
+    try:
+        taken = _port_taken(host, port)  # before loading anything: say so at once
+    except OSError as e:  # a port below 1024, an address not of this machine
+        _fail(f"cannot serve on {host}:{port} ({e.strerror or e}); pick another --host or --port")
+    if taken:
+        _fail(busy)
+    # Importing Gradio alone takes seconds, then a new store is indexed: say so at once.
+    click.echo("sciqa: loading the page, the store and the models; its address follows", err=True)
     try:
         from sciqa_ui.app import launch
     except ImportError as e:
         _fail(f"the web page is not installed with this sciqa ({e}); reinstall sciqa")
-    launch(host=host, port=port)
+    try:
+        launch(host=host, port=port, open_browser=open_browser)
+    except OSError:
+        # Taken while the page was getting ready: Gradio's own message speaks to Python
+        # callers (GRADIO_SERVER_PORT, launch()), so say it in the command's words.
+        if _port_taken(host, port):
+            _fail(busy)
+        raise
 
 
 def main() -> None:

@@ -231,8 +231,15 @@ def start_priming(pipeline: Pipeline, stop: threading.Event) -> threading.Thread
     return thread
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, *, settings: Settings | None = None) -> None:
-    """Serve the page until interrupted. Login from ``SCIQA_UI_USERS`` when it is set."""
+def launch(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    settings: Settings | None = None,
+    open_browser: bool = False,
+) -> None:
+    """Serve the page until interrupted, saying where in one line on stdout. Login from
+    ``SCIQA_UI_USERS`` when it is set; ``open_browser`` opens the page when there is a display."""
     users = h.parse_users(os.environ.get("SCIQA_UI_USERS"))
     if not users and not h.is_loopback(host):
         print(
@@ -257,15 +264,32 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, settings: Settings | No
         print(f"sciqa: login required ({len(users)} users from SCIQA_UI_USERS)", file=sys.stderr)
     priming = start_priming(pipeline, stop)
     try:
-        _serve(demo, host, port, users)
+        _serve(demo, host, port, users, open_browser=open_browser)
     finally:
         stop.set()
         priming.join(timeout=10)
 
 
-def _serve(demo: gr.Blocks, host: str, port: int, users: list[tuple[str, str]]) -> None:
-    """Blocks until the server is stopped (Ctrl-C)."""
+def has_display() -> bool:
+    """Whether a browser opened here would show a window (not a text browser in the terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _serve(
+    demo: gr.Blocks,
+    host: str,
+    port: int,
+    users: list[tuple[str, str]],
+    *,
+    open_browser: bool = False,
+) -> None:
+    """Blocks until the server is stopped (Ctrl-C). Gradio is quiet: its start-up lines speak
+    to Python callers (``share=True`` in ``launch()``), so sciqa prints its own."""
     demo.launch(
+        quiet=True,
+        prevent_thread_lock=True,
         server_name=host,
         server_port=port,
         auth=users or None,
@@ -284,3 +308,16 @@ def _serve(demo: gr.Blocks, host: str, port: int, users: list[tuple[str, str]]) 
         css=_asset("style.css"),
         js=_asset("page.js"),
     )
+    url = demo.local_url or f"http://{host}:{port}/"
+    print(f"sciqa: the chat page is at {url} (Ctrl-C stops it)", flush=True)
+    if open_browser and has_display():
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        while demo.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        print("sciqa: stopped", file=sys.stderr)
+    finally:
+        demo.close(verbose=False)
