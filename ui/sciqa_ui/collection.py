@@ -97,7 +97,7 @@ def candidates(titles: list[str]) -> list[str]:
     out = []
     for t in titles[:MAX_CANDIDATES]:
         name = " ".join(t.split()).strip(" .:")
-        if name:
+        if name and "<" not in name and ">" not in name:  # markup makes a poor example
             out.append(f"What is {name} about?")
     return out
 
