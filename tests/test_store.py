@@ -513,3 +513,48 @@ def test_small_store_retrieves_and_cites_ingested_files(corpus: Path, home: Path
     assert answer.abstained or answer.citations
     for c in answer.citations:
         assert (corpus / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
+
+
+# -- following another process's ingest ----------------------------------------------------
+
+
+def _topic_folder(root: Path, topic: str, fact: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{topic}.md").write_text(f"# {topic.title()}\n\n{fact}\n\n{_text(topic)}", "utf-8")
+    return root
+
+
+def test_a_running_pipeline_answers_from_another_process_ingest(tmp_path: Path) -> None:
+    """A long-lived Pipeline (the UI's) sees, on its next question, a folder that another
+    process ingested in place of the one it answered from: new BM25 index, reopened Chroma."""
+    from tests.conftest import run_cli
+
+    home = tmp_path / "shared-home"
+    a = _topic_folder(tmp_path / "a", "glaciers", "The Vatnajokull glacier lost 40 metres of ice.")
+    b = _topic_folder(tmp_path / "b", "beekeeping", "Honeybee colonies in Wales produced mead.")
+    first = Pipeline(Settings(home=home, progress=False))
+    first.ingest([a])
+    before = first.ask("How much ice did the Vatnajokull glacier lose?")
+    assert not before.abstained and {c.source for c in before.citations} == {"glaciers.md"}
+
+    done = run_cli("ingest", str(b), home=home)  # another process, same store
+    assert done.returncode == 0, done.stderr
+
+    after = first.ask("What did honeybee colonies in Wales produce?")
+    assert not after.abstained, after.answer
+    assert {c.source for c in after.citations} == {"beekeeping.md"}
+    old = first.ask("How much ice did the Vatnajokull glacier lose?")
+    assert all(c.source != "glaciers.md" for c in old.citations)
+    assert all(p.source == "beekeeping.md" for p in old.passages)
+
+
+def test_a_second_pipeline_rebuild_is_seen_by_the_first(tmp_path: Path) -> None:
+    """A ``--rebuild`` replaces the Chroma collection: the first Pipeline reopens it instead
+    of querying the one that was deleted."""
+    home = tmp_path / "h"
+    first = make_pipeline(home)
+    first.ingest([write_corpus(tmp_path / "a", ("alpha",))])
+    assert {p.source for p in first.retrieve("alpha survey", k=3)} == {"alpha.txt"}
+    make_pipeline(home).ingest([write_corpus(tmp_path / "b", ("omega",))], rebuild=True)
+    assert {p.source for p in first.retrieve("omega survey", k=3)} == {"omega.txt"}
+    assert first.store.lexicon.df.get("omega") and not first.store.lexicon.df.get("alpha")

@@ -29,6 +29,7 @@ from sciqa import (
 from sciqa.documents import role_of
 from sciqa.listings import place_name
 from sciqa_ui import handlers as h
+from sciqa_ui.collection import BUNDLED_EXAMPLES, intro_html, page
 
 from .conftest import run_cli
 
@@ -109,7 +110,7 @@ def test_respond_shows_the_question_then_streams_then_sources(
 def test_a_job_listing_source_says_where_and_which_page(
     pipeline: Pipeline, collection: h.Collection
 ) -> None:
-    turns, _ = run(pipeline, h.EXAMPLES[-1], collection=collection)[-1]
+    turns, _ = run(pipeline, BUNDLED_EXAMPLES[-1], collection=collection)[-1]
     answer = turns[0].answer
     assert answer is not None
     jobs = [c for c in answer.citations if c.section == "job"]
@@ -294,7 +295,12 @@ def test_two_sessions_interleaved_never_see_each_other(pipeline: Pipeline) -> No
     alice: list[h.Turn] = []
     bob: list[h.Turn] = []
     # Each visitor asks a first question and a follow-up; their steps are interleaved.
-    plan = [("alice", SCHOLARS), ("bob", h.EXAMPLES[2]), ("alice", FOLLOW_UP), ("bob", FOLLOW_UP)]
+    plan = [
+        ("alice", SCHOLARS),
+        ("bob", BUNDLED_EXAMPLES[2]),
+        ("alice", FOLLOW_UP),
+        ("bob", FOLLOW_UP),
+    ]
     gens: dict[str, Iterator[Any]] = {}
     for who, question in plan:
         state = alice if who == "alice" else bob
@@ -308,11 +314,11 @@ def test_two_sessions_interleaved_never_see_each_other(pipeline: Pipeline) -> No
             else:
                 bob = step[0]
     assert [t.question for t in alice] == [SCHOLARS, FOLLOW_UP]
-    assert [t.question for t in bob] == [h.EXAMPLES[2], FOLLOW_UP]
+    assert [t.question for t in bob] == [BUNDLED_EXAMPLES[2], FOLLOW_UP]
     histories = {q: hist for q, hist in spy.calls}
     assert spy.calls[2] == (FOLLOW_UP, [SCHOLARS, alice[0].answer.answer])  # type: ignore[union-attr]
-    assert spy.calls[3] == (FOLLOW_UP, [h.EXAMPLES[2], bob[0].answer.answer])  # type: ignore[union-attr]
-    assert histories[SCHOLARS] == [] and histories[h.EXAMPLES[2]] == []
+    assert spy.calls[3] == (FOLLOW_UP, [BUNDLED_EXAMPLES[2], bob[0].answer.answer])  # type: ignore[union-attr]
+    assert histories[SCHOLARS] == [] and histories[BUNDLED_EXAMPLES[2]] == []
     assert "Ethical" not in " ".join(t.html for t in alice)
     assert "Scholars program in 2019" not in bob[1].html
 
@@ -656,7 +662,7 @@ def test_a_hostile_corpus_is_quoted_as_text(tmp_path: Path) -> None:
     turns, why = run(evil, EVIL_QUESTION, collection=collection)[-1]
     answer = turns[0].answer
     assert answer is not None and any("<img" in c.quote for c in answer.citations)
-    for out in (turns[0].html, why or "", h.intro_html(collection, bundled=False)):
+    for out in (turns[0].html, why or "", intro_html(page(evil, collection))):
         assert "<script" not in out and "<img" not in out and "<b>" not in out
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in turns[0].html
 
@@ -701,3 +707,47 @@ def test_a_listing_answer_shows_its_listings_as_cards(
         assert f'<span class="sq-src-title">{role_of(answer.citations[0].title)} · ' in page
         assert place in page
     assert "every job listing in the collection was read" in h.why_html(answer)
+
+
+# -- a page built from the collection ----------------------------------------------------------
+
+OTHER_CORPUS = {
+    "tides.md": (
+        "# Tidal Energy in the Severn Estuary\n\n"
+        "The Severn Estuary has the second highest tidal range in the world, about 14 metres. "
+        "Engineers proposed a barrage between Cardiff and Weston-super-Mare in 2008.\n\n"
+        "Environmental groups opposed the barrage because it would flood mudflats used by "
+        "migrating birds.\n"
+    ),
+    "moss.txt": (
+        "Peat Moss and Carbon Storage\n\n"
+        "Sphagnum moss builds peat bogs that store about a third of the world's soil carbon. "
+        "Drained bogs release carbon dioxide as the peat dries and oxidises.\n"
+    ),
+}
+
+
+def test_the_page_describes_a_collection_that_is_not_the_bundled_one(tmp_path: Path) -> None:
+    """Title, intro, "In the collection" and examples come from the documents ingested, and
+    every example question is answered from them."""
+    other = Pipeline(Settings(home=tmp_path / "home", progress=False))
+    other.ingest([write_corpus(tmp_path / "docs", OTHER_CORPUS)])
+    collection = h.collection_overview(other)
+    titles = {t for _, t in collection.articles}
+    assert titles == {"Tidal Energy in the Severn Estuary", "Peat Moss and Carbon Storage"}
+    about = page(other, collection)
+    side = h.sidebar_html(collection)
+    assert all(t in side for t in titles)
+    assert about.examples
+    shown = " ".join([intro_html(about), side, about.placeholder, *about.examples])
+    assert "amazon" not in shown.lower() and "job listing" not in shown.lower()
+    for question in about.examples:
+        answer = other.ask(question)
+        assert not answer.abstained and answer.citations, question
+    assert page(other, collection) is about  # worked out once per store build
+
+
+def test_the_bundled_corpus_keeps_its_written_page(pipeline: Pipeline, collection: Any) -> None:
+    about = page(pipeline, collection)
+    assert about.title == "Ask the Amazon Science articles"
+    assert about.examples == BUNDLED_EXAMPLES

@@ -176,8 +176,10 @@ class Pipeline:
     def ensure_ready(self) -> None:
         """Check the store can be queried; fill an empty one from :meth:`roots` (the user's
         documents if it ever recorded any, so also after a killed ingest or a deleted
-        manifest)."""
+        manifest). An ingest another process finished since the last question is picked up
+        here (:meth:`Store.follow`)."""
         self.store.check_compatible()
+        self.store.follow()
         if self.store.is_empty():
             with self._ingest_lock:
                 if self.store.is_empty():

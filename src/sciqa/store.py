@@ -30,13 +30,14 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -46,6 +47,8 @@ from sciqa.schema import Passage
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.client import Client
+    from chromadb.api.models.Collection import Collection
     from langchain_chroma import Chroma
 
     from sciqa.chunking import Chunk
@@ -217,19 +220,7 @@ class Store:
         self.manifest_path = self.dir / "manifest.json"
         self.bm25_dir = self.dir / "bm25"
         self._client = _client(settings)
-        try:
-            self.collection = self._client.get_or_create_collection(
-                settings.collection,
-                metadata={"hnsw:space": "cosine"},
-                embedding_function=None,
-            )
-        except Exception as e:
-            if read_only(e):
-                raise read_only_error(settings.chroma_url or self.dir, e) from e
-            raise StoreError(
-                f"cannot open collection {settings.collection!r}: {e}. If the store is corrupt, "
-                "run `sciqa ingest --rebuild`"
-            ) from e
+        self.collection = self._open_collection()
         self._vectorstore: Chroma | None = None
         self._bm25: Any = None
         self._bm25_ids: list[str] = []
@@ -237,6 +228,60 @@ class Store:
         self._manifest: tuple[tuple[int, int, int], Manifest | None] | None = None
         self._filled_at: object = None  # manifest stamp (or "server") when last seen non-empty
         self._sections: dict[str, tuple[object, tuple[Passage, ...]]] = {}
+        # The finished BM25 build (manifest ``bm25``) the open handles belong to: see follow().
+        self._build: str | None = None
+        with contextlib.suppress(StoreError):  # unreadable: check_compatible() says so
+            m = self.manifest()
+            self._build = m.bm25 if m else None
+        self._follow_lock = threading.Lock()
+
+    def _open_collection(self) -> Collection:
+        try:
+            return self._client.get_or_create_collection(
+                self.settings.collection,
+                metadata={"hnsw:space": "cosine"},
+                embedding_function=None,
+            )
+        except Exception as e:
+            if read_only(e):
+                raise read_only_error(self.settings.chroma_url or self.dir, e) from e
+            raise StoreError(
+                f"cannot open collection {self.settings.collection!r}: {e}. If the store is "
+                "corrupt, run `sciqa ingest --rebuild`"
+            ) from e
+
+    def follow(self) -> bool:
+        """Pick up an ingest another process (or another ``Store``) finished since this one
+        opened its handles; returns whether it reopened them. Called before every question.
+
+        When the manifest names a finished BM25 build other than the one seen, the BM25 index,
+        term statistics and cached sections are dropped (read again when next needed) and Chroma
+        is reopened: a ``--rebuild`` replaced the collection, and an embedded Chroma keeps one
+        vector index in memory per folder per process that never sees another process's writes
+        (measured with chromadb 1.5.9: a new handle, even a new client, still finds the deleted
+        chunks; only a client opened after the last one is closed finds the new ones). While an
+        ingest runs (``bm25`` is "") the handles are kept: answers come from what was there.
+        """
+        m = self.manifest()
+        build = m.bm25 if m else None
+        if not build or build == self._build:
+            return False
+        with self._follow_lock:
+            if build == self._build:
+                return False
+            if not self.settings.chroma_url:
+                # Stops Chroma's in-memory system for this folder unless another client in
+                # this process still holds it (that one saw any write made in this process).
+                cast("Client", self._client).close()  # PersistentClient's own type
+                self._client = _client(self.settings)
+            self.collection = self._open_collection()
+            self._vectorstore = None
+            self._bm25, self._bm25_ids, self._lexicon = None, [], None
+            self._sections = {}
+            self._filled_at = None
+            self._build = build
+            log.info("sciqa: the store at %s changed (build %s); reopened it", self.dir, build)
+            return True
 
     # -- manifest ------------------------------------------------------------------------
 
@@ -380,9 +425,7 @@ class Store:
         dropped one pending, so a kill from here on leaves a store that says what to redo."""
         with contextlib.suppress(Exception):  # not there: nothing to drop
             self._client.delete_collection(self.settings.collection)
-        self.collection = self._client.get_or_create_collection(
-            self.settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
-        )
+        self.collection = self._open_collection()
         shutil.rmtree(self.bm25_dir, ignore_errors=True)
         self._bm25 = None
         self._vectorstore = None
@@ -454,6 +497,7 @@ class Store:
         them; returns the build id (the manifest's ``bm25`` once the ingest is done)."""
         build = self._save_bm25(*self._build_bm25())
         self._bm25 = None
+        self._build = build  # this store wrote it: its own handles are current
         return build
 
     def bm25_build(self) -> str | None:

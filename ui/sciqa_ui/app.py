@@ -25,6 +25,7 @@ from sciqa import LocalServer, Pipeline, SciQAError, Settings
 from sciqa.lexical import english
 from sciqa.redaction import redact
 from sciqa_ui import handlers as h
+from sciqa_ui.collection import intro_html, page
 
 CONCURRENCY = 4  # answers computed at once (typed or example questions); the rest queue
 QUEUE_SIZE = 64  # beyond this, a visitor is told the queue is full
@@ -57,7 +58,7 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             collection = h.collection_overview(pipeline)
         except Exception:  # an unusable store: each question will say why
             collection = h.Collection()
-    bundled = pipeline.settings.corpus is None
+    about = page(pipeline, collection)  # title, intro, examples: from the collection
     choices = h.answerer_choices(pipeline)
     values = [v for _, v in choices]
     default_llm = pipeline.settings.llm if pipeline.settings.llm in values else "extractive"
@@ -94,7 +95,7 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             )
             new_chat = gr.Button("New chat", variant="secondary", elem_id="sq-new")
             gr.Markdown(h.sidebar_html(collection), elem_id="sq-side")
-        gr.Markdown(h.intro_html(collection, bundled=bundled), elem_id="sq-intro")
+        gr.Markdown(intro_html(about), elem_id="sq-intro")
         chat = gr.Chatbot(
             elem_id="sq-chat",
             show_label=False,
@@ -106,14 +107,12 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             sanitize_html=True,
             allow_tags=False,
             placeholder="Ask a question below, or start with one of these:",
-            examples=[{"text": q} for q in h.EXAMPLES] if bundled else None,
+            examples=[{"text": q} for q in about.examples] or None,
             feedback_options=("Like", "Dislike"),
         )
         question = gr.Textbox(
             show_label=False,
-            placeholder="Ask about the articles or their job listings, then press Enter"
-            if bundled
-            else "Ask about the documents, then press Enter",
+            placeholder=about.placeholder,
             submit_btn="Ask",
             max_lines=6,
             autofocus=True,

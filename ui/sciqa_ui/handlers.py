@@ -48,16 +48,6 @@ from sciqa.redaction import redact, redact_logs
 log = logging.getLogger("sciqa_ui")
 redact_logs(log)
 
-# One question per article of the bundled corpus, and one about a job listing.
-EXAMPLES: tuple[str, ...] = (
-    "When did Amazon launch the Amazon Scholars program?",
-    "How much funding does the Fairness in AI program provide?",
-    "Who wrote The Ethical Algorithm?",
-    "Why is operations planning at Amazon uncertain?",
-    "Which topics did Amazon's ICLR papers cover?",
-    "What does an Applied Scientist in Luxembourg work on?",
-)
-
 KIND = {"article": "Article", "job": "Job listing", "document": "Document"}
 
 
@@ -92,27 +82,6 @@ def collection_overview(pipeline: Pipeline) -> Collection:
         counts[place] = counts.get(place, 0) + 1
     places = sorted(counts, key=lambda p: (-counts[p], p))
     return Collection(tuple(sorted(articles.items())), tuple(places), len(listings))
-
-
-def intro_html(collection: Collection, *, bundled: bool) -> str:
-    """The page's heading and one line on what it can answer from."""
-    if bundled:
-        title = "Ask the Amazon Science articles"
-        scope = (
-            "Answers come only from five Amazon Science articles on research between industry "
-            "and academia (the Amazon Scholars program, the NSF Fairness in AI program, Kearns "
-            "and Roth on ethical algorithms, operations planning under uncertainty, Amazon at "
-            "ICLR 2022) and the job listings published with them."
-        )
-    else:
-        title = "Ask the documents"
-        n = len(collection.articles)
-        scope = f"Answers come only from the {n} documents in this collection."
-    return (
-        f'<div class="sq-header"><h1>{html.escape(title)}</h1><p>{html.escape(scope)} Every '
-        'answer quotes the documents: click a marker such as <span class="sq-cite">[1]</span> '
-        "to read the passage it came from.</p></div>"
-    )
 
 
 def sidebar_html(collection: Collection) -> str:

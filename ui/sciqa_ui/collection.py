@@ -1,0 +1,127 @@
+"""The page's words from the collection itself: its title, intro, placeholder and example
+questions, for whatever documents the store holds (no Gradio here).
+
+The bundled corpus keeps its written intro and example questions. Any other collection gets a
+title and intro from its documents' titles, and example questions built from those titles and
+kept only when the offline answerer answers them (checked once per store build: a few
+questions, some tens of milliseconds each once the models are loaded).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sciqa import Pipeline, SciQAError
+from sciqa.resources import default_corpus
+from sciqa_ui.handlers import Collection
+
+log = logging.getLogger("sciqa_ui")
+
+# One question per article of the bundled corpus, and one about a job listing.
+BUNDLED_EXAMPLES: tuple[str, ...] = (
+    "When did Amazon launch the Amazon Scholars program?",
+    "How much funding does the Fairness in AI program provide?",
+    "Who wrote The Ethical Algorithm?",
+    "Why is operations planning at Amazon uncertain?",
+    "Which topics did Amazon's ICLR papers cover?",
+    "What does an Applied Scientist in Luxembourg work on?",
+)
+MAX_EXAMPLES = 4
+MAX_CANDIDATES = 8  # questions tried at start, at most
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the page says about the collection."""
+
+    title: str
+    scope: str
+    examples: tuple[str, ...] = ()
+    placeholder: str = "Ask about the documents, then press Enter"
+
+
+BUNDLED = Page(
+    title="Ask the Amazon Science articles",
+    scope=(
+        "Answers come only from five Amazon Science articles on research between industry "
+        "and academia (the Amazon Scholars program, the NSF Fairness in AI program, Kearns "
+        "and Roth on ethical algorithms, operations planning under uncertainty, Amazon at "
+        "ICLR 2022) and the job listings published with them."
+    ),
+    examples=BUNDLED_EXAMPLES,
+    placeholder="Ask about the articles or their job listings, then press Enter",
+)
+
+_pages: dict[tuple[str, str | None], Page] = {}  # (store folder, BM25 build) -> page
+
+
+def is_bundled(pipeline: Pipeline) -> bool:
+    """Whether the store mirrors the bundled corpus and nothing else."""
+    try:
+        roots = pipeline.roots()
+    except SciQAError:
+        return False
+    return [Path(r).resolve() for r in roots] == [default_corpus().resolve()]
+
+
+def page(pipeline: Pipeline, collection: Collection) -> Page:
+    """The page for what ``pipeline``'s store holds now, worked out once per store build."""
+    m = None
+    with contextlib.suppress(SciQAError):  # unreadable: each question says so
+        m = pipeline.store.manifest()
+    key = (str(pipeline.store.dir), m.bm25 if m else None)
+    if key[1] and key in _pages:
+        return _pages[key]
+    made = BUNDLED if is_bundled(pipeline) else _page_of(pipeline, collection)
+    if key[1]:
+        _pages[key] = made
+    return made
+
+
+def _page_of(pipeline: Pipeline, collection: Collection) -> Page:
+    titles = [t for _, t in collection.articles]
+    if len(titles) == 1:
+        title, scope = f"Ask {titles[0]}", "Answers come only from this document."
+    else:
+        n = len(titles) or "no"
+        title, scope = "Ask the documents", f"Answers come only from the {n} documents listed."
+    return Page(title=title, scope=scope, examples=answered(pipeline, candidates(titles)))
+
+
+def candidates(titles: list[str]) -> list[str]:
+    """Questions to try, one per document title (the first :data:`MAX_CANDIDATES`)."""
+    out = []
+    for t in titles[:MAX_CANDIDATES]:
+        name = " ".join(t.split()).strip(" .:")
+        if name and "<" not in name and ">" not in name:  # markup makes a poor example
+            out.append(f"What is {name} about?")
+    return out
+
+
+def answered(pipeline: Pipeline, questions: list[str]) -> tuple[str, ...]:
+    """Those of ``questions`` the offline answerer answers (at most :data:`MAX_EXAMPLES`)."""
+    kept: list[str] = []
+    for q in questions:
+        try:
+            answer = pipeline.ask(q, llm="extractive", fallback=False)
+        except SciQAError as e:  # an unusable store: no examples, the questions say why
+            log.warning("sciqa_ui: no example questions: %s", e)
+            break
+        if not answer.abstained and answer.citations:
+            kept.append(q)
+            if len(kept) == MAX_EXAMPLES:
+                break
+    return tuple(kept)
+
+
+def intro_html(page: Page) -> str:
+    """The page's heading and one line on what it can answer from."""
+    return (
+        f'<div class="sq-header"><h1>{html.escape(page.title)}</h1><p>'
+        f"{html.escape(page.scope)} Every answer quotes the documents: click a marker such as "
+        '<span class="sq-cite">[1]</span> to read the passage it came from.</p></div>'
+    )
