@@ -350,8 +350,13 @@ def test_make_run_serves_the_chat_page(tmp_path: Path) -> None:
     import subprocess
 
     def recipe(*args: str) -> list[str]:
+        # Under `make test` the child make would print "Entering directory" lines: not asked.
         done = subprocess.run(
-            ["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, timeout=30
+            ["make", "--no-print-directory", "-n", "run", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout.splitlines()
