@@ -202,9 +202,12 @@ class LLMAnswerer:
         rest = secrets.feed(markers.close()) + secrets.close()
         if rest:
             yield rest
-        yield self._final(question, redact("".join(raw)), given, model_name)
+        yield self._final(question, asked, redact("".join(raw)), given, model_name)
 
-    def _final(self, question: str, raw: str, given: list[Passage], model_name: str) -> Answer:
+    def _final(
+        self, question: str, asked: str, raw: str, given: list[Passage], model_name: str
+    ) -> Answer:
+        """The checked ``Answer`` to ``question`` (``asked``: as the model read it) from ``raw``."""
         model = f"{self.model}" if model_name == self.model else f"{self.model} ({model_name})"
         if not raw.strip():
             raise self._fail(
@@ -224,15 +227,20 @@ class LLMAnswerer:
         if not markers.order:
             # No (valid) markers: cite the passages that support each sentence, if any do.
             text, markers.order = citations.attribute(citations.strip_markers(text), given)
-        return self._checked(question, text, given, markers.order, model)
+        return self._checked(question, asked, text, given, markers.order, model)
 
     def _checked(
-        self, question: str, text: str, given: list[Passage], order: dict[int, int], model: str
+        self,
+        question: str,
+        asked: str,
+        text: str,
+        given: list[Passage],
+        order: dict[int, int],
+        model: str,
     ) -> Answer:
         """The answer without the sentences its cited passages do not support, renumbered;
         "not in the documents" when no cited sentence is left."""
         lexicon = self.lexicon() if self.lexicon else None
-        asked = clean_question(question)
         text, order = _reattributed(asked, text, given, order, lexicon)
         cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
         verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked)
