@@ -18,13 +18,21 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, run_cli
 from .openai_server import Scripted, models_list, sse
-from .test_ui_handlers import EVIL_QUESTION, FOLLOW_UP, NOT_THERE, SCHOLARS, write_corpus
+from .test_ui_handlers import (
+    EVIL_QUESTION,
+    FOLLOW_UP,
+    NOT_THERE,
+    OTHER_CORPUS,
+    SCHOLARS,
+    write_corpus,
+)
 from .ui_server import UIServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
+ATLAS = ROOT / "evals" / "collections" / "atlas"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -313,6 +321,49 @@ def test_hostile_document_text_shows_as_text(
     assert me.page.locator("#sq-chat img, #sq-chat script, #sq-why script").count() == 0
     me.shot("10-hostile-text-escaped", full_page=True)
     assert me.close() == []
+
+
+def test_an_open_page_follows_another_processs_ingest(browser: Browser, tmp_path: Path) -> None:
+    """Another process ingests other documents while the page is open: the open page's next
+    answer comes from them and then the page describes them; a page reloaded shows their
+    titles and example questions that are answered."""
+    first = write_corpus(tmp_path / "first", {"tides.md": OTHER_CORPUS["tides.md"]})
+    server = UIServer(tmp_path / "home", tmp_path / "ui.log", SCIQA_CORPUS=str(first))
+    try:
+        server.wait()
+        me = Visitor(browser, server)
+        page = me.page
+        expect(page.locator("#sq-intro h1")).to_have_text("Ask Tidal Energy in the Severn Estuary")
+        expect(page.locator("#sq-chat")).to_contain_text("What is Tidal Energy in the Severn")
+
+        done = run_cli("ingest", str(ATLAS), home=server.home)  # another process
+        assert done.returncode == 0, done.stderr
+
+        reply = me.ask("Who was the mother of Charles the Bald?")
+        expect(reply).to_contain_text("Judith")
+        expect(page.locator("#sq-intro h1")).to_have_text("Ask the documents", timeout=30_000)
+        expect(page.locator("#sq-side")).to_contain_text("The Manila Galleon Trade")
+
+        page.reload()
+        expect(page.locator("#sq-intro h1")).to_have_text("Ask the documents", timeout=30_000)
+        side = page.locator("#sq-side")
+        for title in ("Tardigrades", "The Optical Telegraph", "Vessaline"):
+            expect(side).to_contain_text(title)
+        examples = page.locator("#sq-chat button.example")
+        expect(examples.first).to_be_visible()
+        texts = examples.all_inner_texts()
+        assert texts and not any("Tidal" in t for t in texts), texts
+        examples.first.click()
+        answer = me.answers().first
+        expect(answer).not_to_have_class("sq-answer sq-streaming", timeout=30_000)
+        expect(answer).not_to_have_class("sq-answer sq-notfound")
+        expect(page.locator("#sq-t0-c1")).to_be_visible()
+        me.shot("13-page-follows-the-collection")
+        assert me.close() == []
+    finally:
+        server.stop()
+    assert "BLOCKED" not in server.output(), server.output()
+    assert "Traceback" not in server.output(), server.output()
 
 
 # Not the examples and not asked above: every one is new to the answerer's caches.
