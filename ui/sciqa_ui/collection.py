@@ -172,9 +172,15 @@ def answered(pipeline: Pipeline, questions: list[str]) -> tuple[str, ...]:
 
 
 def intro_html(page: Page) -> str:
-    """The page's heading and one line on what it can answer from."""
-    return (
-        f'<div class="sq-header"><h1>{html.escape(page.title)}</h1><p>'
+    """The page's heading and one line on what it can answer from. A narrow screen shows that
+    line folded under "What it answers from" (style.css picks one), so the chat starts high."""
+    about = (
         f"{html.escape(page.scope)} Every answer quotes the documents: click a marker such as "
-        '<span class="sq-cite">[1]</span> to read the passage it came from.</p></div>'
+        '<span class="sq-cite">[1]</span> to read the passage it came from.'
+    )
+    return (
+        f'<div class="sq-header"><h1>{html.escape(page.title)}</h1>'
+        f'<p class="sq-scope">{about}</p>'
+        f'<details class="sq-scope-folded"><summary>What it answers from</summary><p>{about}</p>'
+        "</details></div>"
     )
