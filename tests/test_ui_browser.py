@@ -32,6 +32,7 @@ from .ui_server import UIServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
+DOCS = ROOT / "docs" / "ui"  # SCIQA_UI_DOCS=1 writes the screenshots here too, to be looked at
 ATLAS = ROOT / "evals" / "collections" / "atlas"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -120,7 +121,13 @@ class Visitor:
         expect(self.box).to_be_visible(timeout=30_000)
 
     def shot(self, name: str, **kw: Any) -> None:
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), **kw)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), **kw)
+        if os.environ.get("SCIQA_UI_DOCS") == "1":  # the reviewed set, in 256 colours
+            from PIL import Image
+
+            with Image.open(path) as shot:
+                shot.convert("RGB").quantize(256).save(DOCS / path.name, optimize=True)
 
     def answers(self) -> Any:
         return self.page.locator("#sq-chat .sq-answer, #sq-chat .sq-error")
