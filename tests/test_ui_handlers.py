@@ -747,9 +747,11 @@ def test_the_page_describes_a_collection_that_is_not_the_bundled_one(tmp_path: P
     assert page(other, collection) is about  # worked out once per store build
 
 
-def test_the_page_follows_an_ingest_made_by_another_pipeline(tmp_path: Path) -> None:
+def test_the_page_follows_an_ingest_made_by_another_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What a page shows is worked out once per store build, and again after another
-    process's (here another Pipeline's) ingest finishes."""
+    process's (here another Pipeline's) ingest finishes; while one runs, the last stays."""
     home = tmp_path / "home"
     tides = write_corpus(tmp_path / "tides", {"tides.md": OTHER_CORPUS["tides.md"]})
     moss = write_corpus(tmp_path / "moss", {"moss.txt": OTHER_CORPUS["moss.txt"]})
@@ -766,6 +768,10 @@ def test_the_page_follows_an_ingest_made_by_another_pipeline(tmp_path: Path) -> 
     assert any("Peat Moss" in q for q in after.page.examples), after.page.examples
     for question in after.page.examples:
         assert not serving.ask(question).abstained, question
+    assert current(serving) is after
+    from sciqa_ui import collection as shown
+
+    monkeypatch.setattr(shown, "_build", lambda pipeline: None)  # no finished build: ingesting
     assert current(serving) is after
 
 

@@ -81,24 +81,25 @@ _working = threading.Lock()  # one page worked out at a time: the others then fi
 def current(pipeline: Pipeline) -> View:
     """The collection and page for what ``pipeline``'s store holds now. Picks up an ingest
     another process finished (:meth:`sciqa.store.Store.follow`), then works the view out
-    once for that build: a dictionary look-up and a manifest ``stat`` otherwise."""
+    once for that build: a dictionary look-up and a manifest ``stat`` otherwise. While an
+    ingest runs (no finished build) the last view stays, as the answers still come from what
+    was there."""
     folder = str(pipeline.store.dir)
+    build = _build(pipeline)
     view = _views.get(folder)
-    if view is not None and view.build is not None and view.build == _build(pipeline):
+    if view is not None and (build is None or view.build == build):
         return view
     with _working:
-        build = _build(pipeline)
         view = _views.get(folder)
-        if view is not None and build is not None and view.build == build:
-            return view
+        if view is not None and (build is None or view.build == build):
+            return view  # worked out meanwhile
         try:
             collection = collection_overview(pipeline)
         except Exception as e:  # an unusable store: each question will say why
             log.warning("sciqa_ui: cannot list the collection: %s", e)
             collection = Collection()
         view = View(build, collection, page(pipeline, collection))
-        if build is not None:
-            _views[folder] = view
+        _views[folder] = view
         return view
 
 
