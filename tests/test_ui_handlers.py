@@ -29,7 +29,7 @@ from sciqa import (
 from sciqa.documents import role_of
 from sciqa.listings import place_name
 from sciqa_ui import handlers as h
-from sciqa_ui.collection import BUNDLED_EXAMPLES, intro_html, page
+from sciqa_ui.collection import BUNDLED_EXAMPLES, current, intro_html, page
 
 from .conftest import run_cli
 
@@ -745,6 +745,34 @@ def test_the_page_describes_a_collection_that_is_not_the_bundled_one(tmp_path: P
         answer = other.ask(question)
         assert not answer.abstained and answer.citations, question
     assert page(other, collection) is about  # worked out once per store build
+
+
+def test_the_page_follows_an_ingest_made_by_another_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a page shows is worked out once per store build, and again after another
+    process's (here another Pipeline's) ingest finishes; while one runs, the last stays."""
+    home = tmp_path / "home"
+    tides = write_corpus(tmp_path / "tides", {"tides.md": OTHER_CORPUS["tides.md"]})
+    moss = write_corpus(tmp_path / "moss", {"moss.txt": OTHER_CORPUS["moss.txt"]})
+    serving = Pipeline(Settings(home=home, progress=False, corpus=tides))
+    serving.ensure_ready()
+    before = current(serving)
+    assert before.build and before.page.title == "Ask Tidal Energy in the Severn Estuary"
+    assert current(serving) is before  # cached: no overview, no example asked again
+
+    Pipeline(Settings(home=home, progress=False)).ingest([moss])  # "another process"
+    after = current(serving)
+    assert after.build != before.build
+    assert "Peat Moss and Carbon Storage" in h.sidebar_html(after.collection)
+    assert any("Peat Moss" in q for q in after.page.examples), after.page.examples
+    for question in after.page.examples:
+        assert not serving.ask(question).abstained, question
+    assert current(serving) is after
+    from sciqa_ui import collection as shown
+
+    monkeypatch.setattr(shown, "_build", lambda pipeline: None)  # no finished build: ingesting
+    assert current(serving) is after
 
 
 def test_the_bundled_corpus_keeps_its_written_page(pipeline: Pipeline, collection: Any) -> None:

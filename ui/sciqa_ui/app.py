@@ -25,7 +25,7 @@ from sciqa import LocalServer, Pipeline, SciQAError, Settings
 from sciqa.lexical import english
 from sciqa.redaction import redact
 from sciqa_ui import handlers as h
-from sciqa_ui.collection import intro_html, page
+from sciqa_ui.collection import View, current, intro_html, page
 
 CONCURRENCY = 4  # answers computed at once (typed or example questions); the rest queue
 QUEUE_SIZE = 64  # beyond this, a visitor is told the queue is full
@@ -52,13 +52,14 @@ def theme() -> gr.themes.Base:
 
 
 def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Blocks:
-    """The page for ``pipeline``. ``collection`` describes the store (read from it if None)."""
+    """The page for ``pipeline``. ``collection`` describes the store when the page is built
+    (read from it if None); each visitor's page shows the store as it is when it loads."""
+    built: str | None = None  # the store build the page is built for (None: unknown)
     if collection is None:
-        try:
-            collection = h.collection_overview(pipeline)
-        except Exception:  # an unusable store: each question will say why
-            collection = h.Collection()
-    about = page(pipeline, collection)  # title, intro, examples: from the collection
+        view = current(pipeline)
+        built, collection, about = view.build, view.collection, view.page
+    else:
+        about = page(pipeline, collection)  # title, intro, examples: from the collection
     choices = h.answerer_choices(pipeline)
     values = [v for _, v in choices]
     default_llm = pipeline.settings.llm if pipeline.settings.llm in values else "extractive"
@@ -67,6 +68,7 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
     # -- components ---------------------------------------------------------------------
     with gr.Blocks(title="sciqa: ask the documents", analytics_enabled=False) as demo:
         turns = gr.State([])
+        shown_build = gr.State(built)  # the store build this visitor's page describes
         local_servers = gr.State([])  # what this session was offered from this machine
         with gr.Sidebar(label="Settings", open=True, width=300, elem_id="sq-sidebar"):
             gr.Markdown("### Settings")
@@ -94,8 +96,8 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
                 elem_id="sq-k",
             )
             new_chat = gr.Button("New chat", variant="secondary", elem_id="sq-new")
-            gr.Markdown(h.sidebar_html(collection), elem_id="sq-side")
-        gr.Markdown(intro_html(about), elem_id="sq-intro")
+            side = gr.Markdown(h.sidebar_html(collection), elem_id="sq-side")
+        intro = gr.Markdown(intro_html(about), elem_id="sq-intro")
         chat = gr.Chatbot(
             elem_id="sq-chat",
             show_label=False,
@@ -122,6 +124,20 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             why = gr.Markdown(h.WHY_EMPTY, elem_id="sq-why", sanitize_html=True)
 
     # -- events ---------------------------------------------------------------------------
+    def describe(shown: str | None) -> tuple[Any, ...]:
+        """The page's words for the collection as it is now; nothing to send when the page
+        already describes this build."""
+        view: View = current(pipeline)
+        if shown is not None and view.build == shown:
+            return (gr.skip(),) * 5
+        return (
+            intro_html(view.page),
+            h.sidebar_html(view.collection),
+            gr.Chatbot(examples=[{"text": q} for q in view.page.examples] or None),
+            gr.Textbox(placeholder=view.page.placeholder),
+            view.build,
+        )
+
     def find_models() -> tuple[Any, ...]:
         servers = h.find_models(pipeline)
         update = gr.Dropdown(
@@ -139,8 +155,9 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
     ) -> Iterator[tuple[Any, ...]]:
         first = True
         chosen = h.chosen_answerer(llm_value, servers)
+        now = current(pipeline).collection  # the store as it is for this question
         for new_turns, why_html in h.respond(
-            pipeline, text, state, collection=collection, llm=chosen, k=int(k_value)
+            pipeline, text, state, collection=now, llm=chosen, k=int(k_value)
         ):
             yield (
                 h.chat_messages(new_turns),
@@ -175,7 +192,12 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
         return [], [], h.WHY_EMPTY, ""
 
     outputs = [chat, turns, why, question]
+    described = [intro, side, chat, question, shown_build]
     with demo:
+        # Each page, opened or reloaded, describes the store as it is then (another process
+        # may have ingested other documents since the server started), and after each answer
+        # an open page catches up with an ingest finished meanwhile.
+        demo.load(describe, shown_build, described, show_progress="hidden")
         if looking:
             # After the page has loaded (a second at most), the models found fill the setting;
             # the offline answerer stays chosen until the visitor picks another.
@@ -189,14 +211,14 @@ def build(pipeline: Pipeline, collection: h.Collection | None = None) -> gr.Bloc
             show_progress="hidden",
             trigger_mode="always_last",
             concurrency_id="answer",
-        )
+        ).then(describe, shown_build, described, show_progress="hidden")
         chat.example_select(
             ask_example,
             [turns, llm, k, local_servers],
             outputs,
             show_progress="hidden",
             concurrency_id="answer",
-        )
+        ).then(describe, shown_build, described, show_progress="hidden")
         chat.like(feedback, [turns], None, show_progress="hidden")
         chat.clear(clear, None, outputs, show_progress="hidden")
         new_chat.click(clear, None, outputs, show_progress="hidden")

@@ -1,6 +1,10 @@
 """The page's words from the collection itself: its title, intro, placeholder and example
 questions, for whatever documents the store holds (no Gradio here).
 
+:func:`current` is what the page shows now: the store's overview and its page, worked out once
+per store build and kept until another ingest (this process's or another's) finishes, so the
+page can ask for it on every load and after every answer.
+
 The bundled corpus keeps its written intro and example questions. Any other collection gets a
 title and intro from its documents' titles, and example questions built from those titles and
 kept only when the offline answerer answers them (checked once per store build: a few
@@ -12,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from sciqa import Pipeline, SciQAError
 from sciqa.resources import default_corpus
-from sciqa_ui.handlers import Collection
+from sciqa_ui.handlers import Collection, collection_overview
 
 log = logging.getLogger("sciqa_ui")
 
@@ -57,6 +62,55 @@ BUNDLED = Page(
 )
 
 _pages: dict[tuple[str, str | None], Page] = {}  # (store folder, BM25 build) -> page
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page shows for one build of the store (``build`` is None while unknown: no
+    manifest yet, or an ingest running)."""
+
+    build: str | None
+    collection: Collection
+    page: Page
+
+
+_views: dict[str, View] = {}  # store folder -> the latest view worked out for it
+_working = threading.Lock()  # one page worked out at a time: the others then find it done
+
+
+def current(pipeline: Pipeline) -> View:
+    """The collection and page for what ``pipeline``'s store holds now. Picks up an ingest
+    another process finished (:meth:`sciqa.store.Store.follow`), then works the view out
+    once for that build: a dictionary look-up and a manifest ``stat`` otherwise. While an
+    ingest runs (no finished build) the last view stays, as the answers still come from what
+    was there."""
+    folder = str(pipeline.store.dir)
+    build = _build(pipeline)
+    view = _views.get(folder)
+    if view is not None and (build is None or view.build == build):
+        return view
+    with _working:
+        view = _views.get(folder)
+        if view is not None and (build is None or view.build == build):
+            return view  # worked out meanwhile
+        try:
+            collection = collection_overview(pipeline)
+        except Exception as e:  # an unusable store: each question will say why
+            log.warning("sciqa_ui: cannot list the collection: %s", e)
+            collection = Collection()
+        view = View(build, collection, page(pipeline, collection))
+        _views[folder] = view
+        return view
+
+
+def _build(pipeline: Pipeline) -> str | None:
+    """The store's finished BM25 build, after following it (None when there is none)."""
+    try:
+        pipeline.store.follow()
+        m = pipeline.store.manifest()
+    except SciQAError:  # unreadable: each question says so
+        return None
+    return (m.bm25 or None) if m else None
 
 
 def is_bundled(pipeline: Pipeline) -> bool:
@@ -119,9 +173,15 @@ def answered(pipeline: Pipeline, questions: list[str]) -> tuple[str, ...]:
 
 
 def intro_html(page: Page) -> str:
-    """The page's heading and one line on what it can answer from."""
-    return (
-        f'<div class="sq-header"><h1>{html.escape(page.title)}</h1><p>'
+    """The page's heading and one line on what it can answer from. A narrow screen shows that
+    line folded under "What it answers from" (style.css picks one), so the chat starts high."""
+    about = (
         f"{html.escape(page.scope)} Every answer quotes the documents: click a marker such as "
-        '<span class="sq-cite">[1]</span> to read the passage it came from.</p></div>'
+        '<span class="sq-cite">[1]</span> to read the passage it came from.'
+    )
+    return (
+        f'<div class="sq-header"><h1>{html.escape(page.title)}</h1>'
+        f'<p class="sq-scope">{about}</p>'
+        f'<details class="sq-scope-folded"><summary>What it answers from</summary><p>{about}</p>'
+        "</details></div>"
     )
