@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sciqa.answerer import Question, clean_question
+from sciqa.answerer import Question, clean_question, types
 from sciqa.answerer.types import expected_type
 from sciqa.lexical import Lexicon, english
 from sciqa.questions import split_question
@@ -112,3 +112,17 @@ def test_nearest_prefers_the_closest_then_the_commonest_term() -> None:
     assert LEXICON.nearest("levle") == "level"  # "lever" is as near, but rarer
     assert LEXICON.nearest("level") == "level"
     assert LEXICON.nearest("gpa") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        ("Kearns: What I would very strongly urge is to take ethics classes.", []),
+        ("Who could have predicted that Aaron Roth would win?", ["Aaron Roth"]),
+        ("There Judith of Bavaria bore him a son.", ["Judith of Bavaria"]),
+    ],
+)
+def test_a_wh_word_opening_a_clause_is_not_a_name(sentence: str, names: list[str]) -> None:
+    # "What I" once passed for a person in a Kearns interview and was highlighted as the answer.
+    found = [sentence[a:b] for a, b in types.spans(sentence, types.PERSON)]
+    assert [n for n in found if n != "Kearns"] == names

@@ -120,7 +120,8 @@ _NOT_NAME = re.compile(
     rf"^(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|I|A|An|The|This|"
     r"That|These|Those|It|Its|He|She|They|We|You|His|Her|Their|Our|In|On|At|By|For|From|With|"
     r"As|After|Before|During|When|While|Although|However|But|And|Or|If|Since|Until|Today|"
-    r"Yesterday|Mr|Mrs|Ms|Dr|Sir|St)$"
+    r"Yesterday|Mr|Mrs|Ms|Dr|Sir|St|What|Which|Who|Whom|Whose|Where|Why|How|There|Here|Yet|"
+    r"Also|Then|Such|My|Your|Not|Yes|No)$"
 )
 
 _PATTERNS = {
