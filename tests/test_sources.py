@@ -45,11 +45,21 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def journal(home: Path) -> list[str]:
+    """The sources ``sources.json`` records, oldest first."""
+    return [s["path"] for s in read_json(home / "store" / "sources.json")["sources"]]
+
+
+def recorded_paths(store_dir: Path) -> list[str] | None:
+    entries = sources.recorded(store_dir)
+    return None if entries is None else [e.path for e in entries]
+
+
 def assert_mirrors_only(home: Path, folder: Path, *, finished: bool = True) -> None:
     """The journal and the manifest name ``folder`` alone, and the store holds its files only
     (all of them, when ``finished``)."""
     store = home / "store"
-    assert read_json(store / "sources.json")["roots"] == [str(folder)]
+    assert journal(home) == [str(folder)]
     manifest = read_json(store / "manifest.json")
     assert manifest["roots"] == [str(folder)]
     held = set(assert_store_consistent(home))
@@ -116,7 +126,9 @@ def test_relative_paths_are_recorded_absolute(
     home = tmp_path / "home"
     _fake_pipeline(home).ingest(["user", "./sub/../more/cedar.txt"])
     roots = [str(folder), str(note)]
-    assert read_json(home / "store" / "sources.json") == {"version": 1, "roots": roots}
+    recorded = read_json(home / "store" / "sources.json")
+    assert recorded["version"] == 2 and journal(home) == roots
+    assert all(s["ingested"].endswith("Z") for s in recorded["sources"])
     assert read_json(home / "store" / "manifest.json")["roots"] == roots
 
     monkeypatch.chdir(tmp_path)  # elsewhere: the recorded paths still name the same files
@@ -132,16 +144,17 @@ def test_only_a_store_that_never_recorded_a_source_gets_the_bundled_corpus(
     assert sources.recorded(p.store.dir) is None and p.roots() == [p.corpus_root()]
     p.ensure_ready()
     assert set(assert_store_consistent(home)) == BUNDLED
-    assert sources.recorded(p.store.dir) == [sources.absolute(p.corpus_root())]
+    assert recorded_paths(p.store.dir) == ["bundled"]  # by name: a reinstall moves its folder
 
     # a store written before sources.json existed: its manifest's roots, then recorded
     folder = _notes(tmp_path / "user", ("alder", "birch"))
-    p.ingest([folder])
+    home = tmp_path / "old-home"
+    _fake_pipeline(home).ingest([folder])
     (home / "store" / "sources.json").unlink()
     old = _fake_pipeline(home)
     assert old.roots() == [folder]
     old.ingest()
-    assert sources.recorded(old.store.dir) == [folder]
+    assert recorded_paths(old.store.dir) == [str(folder)]
 
 
 def test_an_unreadable_journal_is_a_clear_error_never_the_bundled_corpus(
@@ -159,7 +172,7 @@ def test_an_unreadable_journal_is_a_clear_error_never_the_bundled_corpus(
         with pytest.raises(StoreError, match="sciqa ingest"):
             _fake_pipeline(home).ingest(rebuild=True)
     _fake_pipeline(home).ingest([folder])  # naming the folder writes it again
-    assert sources.recorded(home / "store") == [folder]
+    assert recorded_paths(home / "store") == [str(folder)]
 
 
 # -- SIGKILL through the CLI (real embeddings) ---------------------------------------------
@@ -228,7 +241,7 @@ def _survive_kill(scene: dict, home: Path, kind: str, delay: float) -> tuple[boo
         args = ["ingest", str(docs)]
     killed, _ = kill_cli_at(home, args, delay, ready=_holding_the_lock(home), batch=BATCH)
     phase = _phase(home, killed)
-    assert read_json(home / "store" / "sources.json")["roots"] == [str(docs)]
+    assert journal(home) == [str(docs)]
 
     # 1. the next question is answered from the user's files only (refilling an empty store)
     user, amazon = ask_json(home, USER_QUESTION, QUESTION)
