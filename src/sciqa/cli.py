@@ -278,6 +278,7 @@ def ingest(
     sciqa. The word `bundled` always means them; write ./bundled for a folder of that name.
     Paths are stored absolute (a relative path is resolved against the folder you run the
     command in), so later commands work from anywhere.
+
     Unreadable, empty, binary and duplicate files, devices, FIFOs, files over 20 MB and
     symbolic links that lead out of the folder are reported by name and skipped; so is a file
     whose name or content another source already holds (the first source keeps it). Give
@@ -335,6 +336,7 @@ def remove(paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
     sciqa. The word `bundled` always means them; write ./bundled for a folder of that name.
     Paths are stored absolute (a relative path is resolved against the folder you run the
     command in), so later commands work from anywhere.
+
     \b
     Examples:
       sciqa remove bundled
