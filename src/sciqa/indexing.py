@@ -4,17 +4,16 @@ A store holds sources (folders or files, and the bundled corpus; ``sources.py``)
 reads the sources it is given, and keeps the others as they are: it makes the store mirror each
 source it read (a file gone from that folder is removed), adds a source the store did not hold,
 and leaves the files of the other sources untouched. With no source named it reads them all.
-``remove`` drops sources and their chunks.
+Which files are read (and skipped) is ``reading.py``; ``removal.py`` drops sources.
 
 Each file is identified by its source name (its path inside its folder) and content hash.
 Unchanged files are skipped, a changed file's chunks are replaced, a removed file's chunks are
-deleted. A file whose name or content another source already holds is skipped and named (file
-names are the store's ids: the first source keeps its file). Chunks are embedded and written in
-batches that span files (one model call, one upsert per batch); the manifest is updated after
-each batch with the files it finished, so an interrupted ingest resumes where it stopped. A
-changed file's old chunks are deleted only once its new ones are all stored, so the store keeps
-answering from the old version if the run is killed or the disk fills. A file ingested before
-that cannot be read now (an I/O error, a file being rewritten) keeps its chunks.
+deleted. Chunks are embedded and written in batches that span files (one model call, one upsert
+per batch); the manifest is updated after each batch with the files it finished, so an
+interrupted ingest resumes where it stopped. A changed file's old chunks are deleted only once
+its new ones are all stored, so the store keeps answering from the old version if the run is
+killed or the disk fills. A file ingested before that cannot be read now (an I/O error, a file
+being rewritten) keeps its chunks.
 
 The sources are recorded (``sources.py``) before the manifest is first written, so that a run
 killed at any point, a ``--rebuild`` or a removal included, is redone from the same documents;
@@ -36,9 +35,10 @@ from langchain_core.embeddings import Embeddings
 
 from sciqa import sources
 from sciqa.chunking import TOKENIZER, Chunk, chunk_documents
-from sciqa.documents import SourceFile, discover, parse, read_file, shown
+from sciqa.documents import SourceFile, parse, shown
 from sciqa.embeddings import embed_array
 from sciqa.errors import IngestError, SciQAError, StoreError
+from sciqa.reading import Read, read_sources
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
 from sciqa.store import Manifest, Store, index_text, read_only, read_only_error
@@ -58,89 +58,6 @@ def chunking_config(settings: Settings) -> dict[str, object]:
         "chunk_overlap": settings.chunk_overlap,
         "parser": PARSER_VERSION,
     }
-
-
-class Read:
-    """The usable files of the sources read, the source each came from, and what was skipped
-    (with the source each skip belongs to)."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, SourceFile] = {}
-        self.owner: dict[str, str] = {}
-        self.skipped: list[Skipped] = []
-        self.skipped_in: list[str] = []
-        # source name of each file that exists but cannot be used -> its index in ``skipped``
-        self.unreadable: dict[str, int] = {}
-
-
-def read_sources(
-    keys: Sequence[str],
-    *,
-    held: Mapping[str, tuple[str, str]] | None = None,
-    incumbent: Mapping[str, str] | None = None,
-    follow_links: bool = False,
-) -> Read:
-    """Every usable file of the sources ``keys`` (``sources.key`` form), by source name.
-
-    ``held`` maps the name of each file other sources keep to (sha256, source): a file of the
-    same name or content is skipped. Within ``keys``, a file keeps its name if ``incumbent``
-    says it came from the same source last time; the others go first come, first served. A file
-    that exists but cannot be used (empty, binary, too large, not UTF-8, not a regular file, an
-    I/O error) is also noted in ``unreadable``. A link that leaves its folder is skipped unless
-    ``follow_links`` (and is not "unreadable": what the store has of it is removed).
-    """
-    held, incumbent = held or {}, incumbent or {}
-    found: list[tuple[str, str, SourceFile | Skipped]] = []  # (source, file name, read)
-    for k in keys:
-        for item in discover([sources.folder(k)], follow_links=follow_links):
-            if isinstance(item, Skipped):
-                found.append((k, "", item))
-            else:
-                found.append((k, item[1], read_file(*item)))
-
-    def challenger(i: int) -> bool:  # False (first) for a file its source held last time
-        k, name, read = found[i]
-        return not (isinstance(read, SourceFile) and incumbent.get(name) == k)
-
-    names = {name: src for name, (_, src) in held.items()}
-    by_hash = {sha: (name, src) for name, (sha, src) in held.items()}
-    decided: dict[int, Skipped] = {}
-    out = Read()
-    for i in sorted(range(len(found)), key=challenger):  # stable: else in discovery order
-        k, name, read = found[i]
-        if isinstance(read, Skipped):
-            decided[i] = read
-        elif read.sha256 in by_hash:
-            other, src = by_hash[read.sha256]
-            decided[i] = Skipped(str(read.path), f"same content as {other}{_in(src, k)}")
-        elif name in names or name in out.files:
-            src = names.get(name) or out.owner[name]
-            why = f"another file is already named {name!r}{_in(src, k)}"
-            decided[i] = Skipped(str(read.path), why)
-        else:
-            out.files[name] = read
-            out.owner[name] = k
-            by_hash[read.sha256] = (name, k)
-    for i, (k, name, read) in enumerate(found):
-        if i in decided:
-            if isinstance(read, Skipped) and name:  # exists, cannot be used
-                out.unreadable[name] = len(out.skipped)
-            out.skipped.append(decided[i])
-            out.skipped_in.append(k)
-    return out
-
-
-def _in(source: str, reading: str) -> str:
-    """ " in SOURCE" when a clash is with another source than the one being read."""
-    return "" if source == reading else f" in {shown(source)}"
-
-
-def read_all(
-    roots: Sequence[Path], *, follow_links: bool = False
-) -> tuple[dict[str, SourceFile], list[Skipped]]:
-    """Every usable file under ``roots`` by source name, and the files skipped with why."""
-    got = read_sources([str(sources.absolute(r)) for r in roots], follow_links=follow_links)
-    return got.files, got.skipped
 
 
 def chunk_file(file: SourceFile, settings: Settings) -> list[Chunk]:
@@ -191,7 +108,7 @@ def ingest(
             store, embeddings, settings, named, default, True, False, follow_links, began
         )
     with store.ingest_lock():
-        return _guarded(
+        return guarded(
             store,
             settings,
             lambda: _ingest(
@@ -200,7 +117,7 @@ def ingest(
         )
 
 
-def _guarded(store: Store, settings: Settings, write: Callable[[], T]) -> T:
+def guarded(store: Store, settings: Settings, write: Callable[[], T]) -> T:
     """Run ``write`` (holding the ingest lock), its failures said in words one can act on."""
     try:
         return write()
@@ -279,8 +196,12 @@ def _ingest(
         )
         if not has:
             why = [f"{s.path}: {s.reason}" for s, i in zip(got.skipped, got.skipped_in) if i == k]
+            hint = f"; `sciqa remove {k}` drops this source" if k in known else ""
             raise IngestError(
-                shown(f"nothing to ingest under {k} ({'; '.join(why) or 'no .txt or .md files'})")
+                shown(
+                    f"nothing to ingest under {k} "
+                    f"({'; '.join(why) or 'no .txt or .md files'}){hint}"
+                )
             )
     if not dry_run:
         # Before anything is written or dropped: what the store holds (a run killed from here on
@@ -413,73 +334,6 @@ def _sync(
         chunks_deleted=deleted,
         seconds=time.perf_counter() - began,
     )
-
-
-def remove(store: Store, named: Sequence[str], *, dry_run: bool = False) -> IngestReport:
-    """Drop the sources ``named`` (``sources.key`` form) and every chunk of their files from
-    Chroma, the BM25 index and the manifest. A name that is not a source is an error, and then
-    nothing changes. Like an ingest, it records the sources left first, lists the files to drop
-    as pending before it deletes any, and holds the ingest lock, so a killed removal is
-    finished by the next ``sciqa ingest``."""
-    began = time.perf_counter()
-
-    def plan() -> tuple[list[sources.Entry], Manifest | None, list[str], dict[str, str]]:
-        entries = previous_sources(store) or []
-        known = [e.path for e in entries]
-        for k in named:
-            if k not in known:
-                raise IngestError(_not_a_source(k, known))
-        m = store.manifest()
-        owned = sources.owners(m.files if m else {}, known)
-        dropped = [s for s, k in owned.items() if k in named]
-        return entries, m, dropped, owned
-
-    def report(dropped: list[str], owned: dict[str, str], deleted: int = 0) -> IngestReport:
-        return IngestReport(
-            removed=tuple(dropped),
-            root_of={s: owned[s] for s in dropped},
-            chunks_deleted=deleted,
-            seconds=time.perf_counter() - began,
-            dry_run=dry_run,
-        )
-
-    if dry_run:
-        _, _, dropped, owned = plan()
-        return report(dropped, owned)
-
-    def write() -> IngestReport:
-        entries, m, dropped, owned = plan()
-        left = [e for e in entries if e.path not in named]
-        sources.record(store.dir, left)  # first: a kill from here on finishes the removal
-        if m is None:
-            return report(dropped, owned)
-        m.files = {s: {**v, "root": owned[s]} for s, v in m.files.items() if s not in dropped}
-        m.roots = [e.path for e in left]
-        m.pending = sorted(set(m.pending) | set(dropped))
-        m.bm25 = ""
-        m.write(store.manifest_path)
-        deleted = store.delete_sources(dropped)
-        m.bm25 = store.rebuild_bm25()
-        gone = set(dropped)
-        m.pending = [s for s in m.pending if s not in gone]
-        m.write(store.manifest_path)
-        return report(dropped, owned, deleted)
-
-    with store.ingest_lock():
-        return _guarded(store, store.settings, write)
-
-
-def _not_a_source(k: str, known: list[str]) -> str:
-    inside = next(
-        (s for s in known if s != sources.BUNDLED and Path(k).is_relative_to(s) and k != s), None
-    )
-    hint = (
-        f"; it is inside the source {shown(inside)}: delete the file there and run "
-        f"`sciqa ingest {shown(inside)}`"
-        if inside
-        else "; `sciqa sources` lists them"
-    )
-    return f"{shown(k)} is not a source of the store, nothing was removed{hint}"
 
 
 def _write(

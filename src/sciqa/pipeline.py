@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from sciqa import indexing, listings, providers, sources
+from sciqa import indexing, listings, providers, removal, sources
 from sciqa.answerer import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
@@ -160,7 +160,7 @@ class Pipeline:
         """Drop the sources ``paths`` (as :meth:`ingest` names them) and their chunks; a path
         that is not a source raises :class:`IngestError` and nothing changes."""
         with self._ingest_lock:
-            return indexing.remove(self.store, [sources.key(p) for p in paths], dry_run=dry_run)
+            return removal.remove(self.store, [sources.key(p) for p in paths], dry_run=dry_run)
 
     def sources(self) -> list[sources.Summary]:
         """Each source the store holds, oldest first: its files, chunks, and when it was last
