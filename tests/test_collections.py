@@ -88,7 +88,7 @@ def test_removing_a_source_drops_its_chunks_and_its_answers(
 
     out = _ok(run_cli("remove", str(folder), home=home_copy))
     assert out.splitlines()[0] == "removed   observatory.txt"
-    assert out.splitlines()[-1].startswith("1 files removed (")
+    assert out.splitlines()[-1].startswith("1 file removed (")
     assert _chunks_of(home_copy, {"observatory.txt"}) == (0, 0)  # Chroma and BM25
     manifest = json.loads((home_copy / "store" / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["files"]) == BUNDLED and manifest["pending"] == []

@@ -223,7 +223,8 @@ def _print_report(report: IngestReport, *, removing: bool = False) -> None:
         click.echo(f"skipped   {shown(s.path)}: {shown(s.reason)}", err=True)
     if removing:
         done = "would be removed" if report.dry_run else f"removed ({report.chunks_deleted} chunks)"
-        click.echo(f"{len(report.removed)} files {done}")
+        n = len(report.removed)
+        click.echo(f"{n} file{'' if n == 1 else 's'} {done}")
         return
     verb = "would be" if report.dry_run else "were"
     click.echo(
