@@ -72,8 +72,9 @@ def run_cli(
     stdin: str | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 180,
+    cwd: Path | None = None,
 ):
-    """Run the installed ``sciqa`` command in a subprocess."""
+    """Run the installed ``sciqa`` command in a subprocess (in ``cwd``, if given)."""
     import subprocess
 
     full_env = {**os.environ, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false", **(env or {})}
@@ -85,6 +86,7 @@ def run_cli(
         text=True,
         env=full_env,
         timeout=timeout,
+        cwd=cwd,
     )
 
 

@@ -186,13 +186,15 @@ def test_ingest_of_a_folder_with_bad_files_takes_the_good_and_names_the_bad(
     assert time.monotonic() - started < 120  # the 50 MB file is not read
     assert "Traceback" not in done.stderr
     assert done.stdout.splitlines()[0] == "added     observatory.txt"
-    assert "1 added, 0 changed, 0 removed, 5 unchanged" in done.stdout
+    assert "1 added, 0 changed, 0 removed, 0 unchanged" in done.stdout
     skipped = {
         Path(line.split(": ", 1)[0].removeprefix("skipped").strip()).name: line
         for line in done.stderr.splitlines()
     }
-    assert set(skipped) == set(BAD), done.stderr
-    for name, reason in BAD.items():
+    # the copies of the bundled corpus: the store's bundled source already holds them
+    copies = {f.name: f"same content as {f.name} in bundled" for f in CORPUS.glob("*.txt")}
+    assert set(skipped) == set(BAD) | set(copies), done.stderr
+    for name, reason in (BAD | copies).items():
         assert reason in skipped[name], skipped[name]
 
     old, new = ask_json(home_copy, QUESTION, NEW_QUESTION)

@@ -526,7 +526,7 @@ def _topic_folder(root: Path, topic: str, fact: str) -> Path:
 
 def test_a_running_pipeline_answers_from_another_process_ingest(tmp_path: Path) -> None:
     """A long-lived Pipeline (the UI's) sees, on its next question, a folder that another
-    process ingested in place of the one it answered from: new BM25 index, reopened Chroma."""
+    process added and the one it answered from removed: new BM25 index, reopened Chroma."""
     from tests.conftest import run_cli
 
     home = tmp_path / "shared-home"
@@ -539,6 +539,8 @@ def test_a_running_pipeline_answers_from_another_process_ingest(tmp_path: Path) 
 
     done = run_cli("ingest", str(b), home=home)  # another process, same store
     assert done.returncode == 0, done.stderr
+    gone = run_cli("remove", str(a), home=home)
+    assert gone.returncode == 0, gone.stderr
 
     after = first.ask("What did honeybee colonies in Wales produce?")
     assert not after.abstained, after.answer
@@ -555,6 +557,8 @@ def test_a_second_pipeline_rebuild_is_seen_by_the_first(tmp_path: Path) -> None:
     first = make_pipeline(home)
     first.ingest([write_corpus(tmp_path / "a", ("alpha",))])
     assert {p.source for p in first.retrieve("alpha survey", k=3)} == {"alpha.txt"}
-    make_pipeline(home).ingest([write_corpus(tmp_path / "b", ("omega",))], rebuild=True)
+    second = make_pipeline(home)
+    second.remove([tmp_path / "a"])
+    second.ingest([write_corpus(tmp_path / "b", ("omega",))], rebuild=True)
     assert {p.source for p in first.retrieve("omega survey", k=3)} == {"omega.txt"}
     assert first.store.lexicon.df.get("omega") and not first.store.lexicon.df.get("alpha")

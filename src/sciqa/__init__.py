@@ -112,6 +112,7 @@ def ingest(
     dry_run: bool = False,
     follow_links: bool = False,
 ) -> IngestReport:
-    """Make the store mirror ``paths`` (default: the bundled corpus). Symbolic links that lead
-    out of a folder are skipped and named in the report, unless ``follow_links``."""
+    """Add ``paths`` to the store or bring them up to date, keeping its other sources (default:
+    every source it holds; the bundled corpus for a new store). Symbolic links that lead out of
+    a folder are skipped and named in the report, unless ``follow_links``."""
     return default_pipeline().ingest(paths, dry_run=dry_run, follow_links=follow_links)

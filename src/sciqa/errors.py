@@ -3,7 +3,8 @@
     SciQAError
      ├── ConfigError        a setting is missing or invalid (unknown provider, no API key)
      ├── QuestionError      the question is empty or too long
-     ├── IngestError        a path to ingest is missing, or nothing readable was found
+     ├── IngestError        a path to ingest is missing or has nothing readable; a path
+     │                      to remove is not a source
      ├── StoreError         the vector store cannot be used as it is (corrupt, disk full)
      │    ├── StoreMismatchError   built with another embedding model
      │    ├── StoreLockedError     another process is writing to it

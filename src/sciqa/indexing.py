@@ -1,34 +1,44 @@
-"""Ingest: make the store mirror a set of files, doing only the work that changed.
+"""Ingest: add, update and remove the store's sources, doing only the work that changed.
 
-Each file is identified by its source name and content hash. Unchanged files are skipped, a
-changed file's chunks are replaced, a removed file's chunks are deleted. Chunks are embedded and
-written in batches that span files (one model call, one upsert per batch); the manifest is
-updated after each batch with the files it finished, so an interrupted ingest resumes where it
-stopped. A changed file's old chunks are deleted only once its new ones are all stored, so the
-store keeps answering from the old version if the run is killed or the disk fills. A file ingested
-before that cannot be read now (an I/O error, a file being rewritten) keeps its chunks.
+A store holds sources (folders or files, and the bundled corpus; ``sources.py``). An ingest
+reads the sources it is given, and keeps the others as they are: it makes the store mirror each
+source it read (a file gone from that folder is removed), adds a source the store did not hold,
+and leaves the files of the other sources untouched. With no source named it reads them all.
+Which files are read (and skipped) is ``reading.py``; ``removal.py`` drops sources.
 
-The roots an ingest is given are recorded (``sources.py``) before the manifest is first written,
-so that a run killed at any point, a ``--rebuild`` included, is redone from the same documents.
+Each file is identified by its source name (its path inside its folder) and content hash.
+Unchanged files are skipped, a changed file's chunks are replaced, a removed file's chunks are
+deleted. Chunks are embedded and written in batches that span files (one model call, one upsert
+per batch); the manifest is updated after each batch with the files it finished, so an
+interrupted ingest resumes where it stopped. A changed file's old chunks are deleted only once
+its new ones are all stored, so the store keeps answering from the old version if the run is
+killed or the disk fills. A file ingested before that cannot be read now (an I/O error, a file
+being rewritten) keeps its chunks.
+
+The sources are recorded (``sources.py``) before the manifest is first written, so that a run
+killed at any point, a ``--rebuild`` or a removal included, is redone from the same documents;
+the next ingest after a killed one reads every source again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
 from sciqa import sources
 from sciqa.chunking import TOKENIZER, Chunk, chunk_documents
-from sciqa.documents import SourceFile, discover, parse, read_file, shown
+from sciqa.documents import SourceFile, parse, shown
 from sciqa.embeddings import embed_array
 from sciqa.errors import IngestError, SciQAError, StoreError
+from sciqa.reading import Read, read_sources
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
 from sciqa.store import Manifest, Store, index_text, read_only, read_only_error
@@ -36,6 +46,9 @@ from sciqa.store import Manifest, Store, index_text, read_only, read_only_error
 # 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa"); 3: offsets index
 # the text as open() reads it (a BOM kept, CRLF read as LF), so such files are chunked again
 PARSER_VERSION = 3
+
+T = TypeVar("T")
+log = logging.getLogger("sciqa")
 
 
 def chunking_config(settings: Settings) -> dict[str, object]:
@@ -47,105 +60,167 @@ def chunking_config(settings: Settings) -> dict[str, object]:
     }
 
 
-def read_all(
-    roots: Sequence[Path],
-    unreadable: dict[str, int] | None = None,
-    *,
-    follow_links: bool = False,
-) -> tuple[dict[str, SourceFile], list[Skipped]]:
-    """Every usable file under ``roots`` by source name, and the files skipped with why.
-
-    ``unreadable``, if given, gets the source name of each file that exists but cannot be used
-    (empty, binary, too large, not UTF-8, not a regular file, an I/O error), with its index in
-    the skipped list. A link that leaves its folder is skipped unless ``follow_links`` (and is
-    not "unreadable": what the store has of it is removed).
-    """
-    files: dict[str, SourceFile] = {}
-    skipped: list[Skipped] = []
-    by_hash: dict[str, str] = {}
-    for found in discover(roots, follow_links=follow_links):
-        if isinstance(found, Skipped):
-            skipped.append(found)
-            continue
-        path, source = found
-        read = read_file(path, source)
-        if isinstance(read, Skipped):
-            if unreadable is not None:
-                unreadable[source] = len(skipped)
-            skipped.append(read)
-        elif read.sha256 in by_hash:
-            skipped.append(Skipped(str(path), f"same content as {by_hash[read.sha256]}"))
-        elif source in files:
-            skipped.append(Skipped(str(path), f"another file is already named {source!r}"))
-        else:
-            files[source] = read
-            by_hash[read.sha256] = source
-    return files, skipped
-
-
 def chunk_file(file: SourceFile, settings: Settings) -> list[Chunk]:
     docs = parse(file.source, file.text)
     return chunk_documents(docs, settings.chunk_tokens, settings.chunk_overlap)
+
+
+def previous_sources(store: Store, *, mend: bool = False) -> list[sources.Entry] | None:
+    """The store's sources (``sources.json``), else those a manifest written before that file
+    names; None if it never recorded any. An unreadable ``sources.json`` raises, unless
+    ``mend`` (an ingest that names its sources writes it again): then the manifest's list."""
+    try:
+        entries = sources.recorded(store.dir)  # unreadable: raises, never guesses
+    except StoreError:
+        if not mend:
+            raise
+        log.warning("sciqa: warning: %s is unreadable; using the manifest's list of sources",
+                    sources.journal_path(store.dir))  # fmt: skip
+        entries = None
+    if entries is not None:
+        return entries
+    with contextlib.suppress(SciQAError):  # unreadable: --rebuild is how it gets mended
+        m = store.manifest()
+        if m and m.roots:
+            return [
+                sources.Entry(sources.key(r if r == sources.BUNDLED else Path(r))) for r in m.roots
+            ]
+    return None
 
 
 def ingest(
     store: Store,
     embeddings: Embeddings,
     settings: Settings,
-    roots: Sequence[Path],
+    named: Sequence[str] | None,
     *,
+    default: str | None = None,
     dry_run: bool = False,
     rebuild: bool = False,
     follow_links: bool = False,
 ) -> IngestReport:
+    """Add or read again the sources ``named`` (``sources.key`` form), keeping the others; with
+    None, read every source the store holds (``default`` for a store that never recorded one).
+    ``rebuild`` drops the store and reads every source. ``dry_run`` writes nothing."""
     began = time.perf_counter()
-    roots = [sources.absolute(r) for r in roots]  # recorded as absolute paths
-    missing = [str(r) for r in roots if not r.exists()]
-    if missing:
-        raise IngestError(f"no such file or folder: {', '.join(missing)}")
-    unreadable: dict[str, int] = {}
-    files, skipped = read_all(roots, unreadable, follow_links=follow_links)
-    if not files:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no .txt or .md files"
-        where = ", ".join(map(str, roots))
-        raise IngestError(shown(f"nothing to ingest under {where} ({reasons})"))
     if dry_run:
-        return _sync(store, embeddings, settings, roots, files, skipped, unreadable, began, True)
+        return _ingest(
+            store, embeddings, settings, named, default, True, False, follow_links, began
+        )
     with store.ingest_lock():
-        try:
-            # Before anything is written or dropped: what the store is to mirror (a run killed
-            # from here on is finished, or redone, from these roots, never the bundled corpus).
-            sources.record(store.dir, roots)
-            return _sync(
-                store,
-                embeddings,
-                settings,
-                roots,
-                files,
-                skipped,
-                unreadable,
-                began,
-                False,
-                rebuild,
+        return guarded(
+            store,
+            settings,
+            lambda: _ingest(
+                store, embeddings, settings, named, default, False, rebuild, follow_links, began
+            ),
+        )
+
+
+def guarded(store: Store, settings: Settings, write: Callable[[], T]) -> T:
+    """Run ``write`` (holding the ingest lock), its failures said in words one can act on."""
+    try:
+        return write()
+    except SciQAError:
+        raise
+    except Exception as e:
+        if _disk_full(e, store.dir):
+            raise StoreError(
+                f"the disk holding {settings.home} is full ({_short(e)}). Free some space, "
+                "then run `sciqa ingest` again to finish: nothing was lost, the store answers "
+                "as it did before, with the files finished before the disk filled"
+            ) from e
+        if read_only(e):
+            raise read_only_error(store.dir, e) from e
+        if type(e).__module__.startswith("chromadb"):
+            raise StoreError(
+                f"Chroma could not write to the store at {store.dir} ({_short(e)}). Nothing "
+                "was lost: the store answers as it did before; run `sciqa ingest` again to "
+                "finish, and `sciqa ingest --rebuild` if this happens again"
+            ) from e
+        raise
+
+
+def _ingest(
+    store: Store,
+    embeddings: Embeddings,
+    settings: Settings,
+    named: Sequence[str] | None,
+    default: str | None,
+    dry_run: bool,
+    rebuild: bool,
+    follow_links: bool,
+    began: float,
+) -> IngestReport:
+    entries = previous_sources(store, mend=named is not None)
+    known = [e.path for e in entries or []]
+    if named is None:
+        if entries is None and default is not None:
+            named = [default]
+        elif not known:
+            raise IngestError(
+                "the store has no sources (every one was removed); add one with "
+                "`sciqa ingest PATH`, or `sciqa ingest bundled` for the bundled corpus"
             )
-        except SciQAError:
-            raise
-        except Exception as e:
-            if _disk_full(e, store.dir):
-                raise StoreError(
-                    f"the disk holding {settings.home} is full ({_short(e)}). Free some space, "
-                    "then run `sciqa ingest` again to finish: nothing was lost, the store answers "
-                    "as it did before, with the files finished before the disk filled"
-                ) from e
-            if read_only(e):
-                raise read_only_error(store.dir, e) from e
-            if type(e).__module__.startswith("chromadb"):
-                raise StoreError(
-                    f"Chroma could not write to the store at {store.dir} ({_short(e)}). Nothing "
-                    "was lost: the store answers as it did before; run `sciqa ingest` again to "
-                    "finish, and `sciqa ingest --rebuild` if this happens again"
-                ) from e
-            raise
+        else:
+            named = known
+    named = list(dict.fromkeys(named))
+    every = known + [k for k in named if k not in known]
+    before: Manifest | None = None
+    if rebuild:
+        with contextlib.suppress(SciQAError):  # unreadable: dropped anyway
+            before = store.manifest()
+    else:
+        before = store.manifest()
+    if before is not None and before.embedding_model != store.embedding_model and not rebuild:
+        store.check_compatible()  # raises with what to do
+    config = chunking_config(settings)
+    # Read every source again after a killed run or with other chunker settings; else only the
+    # sources named (the others' files stay as they are).
+    stale = before is not None and (bool(before.pending) or before.chunking != config)
+    reading = every if rebuild or stale else named
+    missing = [k for k in reading if not sources.folder(k).exists()]
+    if missing:
+        gone = [k for k in missing if k in known]
+        hint = f"; `sciqa remove {shown(gone[0])}` drops a source that is gone" if gone else ""
+        raise IngestError(f"no such file or folder: {', '.join(map(shown, missing))}{hint}")
+    previous = {} if before is None or rebuild else before.files
+    owner_before = sources.owners(previous, known or every)
+    carried = {s for s in previous if owner_before[s] in every and owner_before[s] not in reading}
+    held = {s: (str(previous[s].get("sha256", "")), owner_before[s]) for s in carried}
+    incumbent = {s: owner_before[s] for s in previous if s not in carried}
+    got = read_sources(reading, held=held, incumbent=incumbent, follow_links=follow_links)
+    for k in reading:
+        has = any(o == k for o in got.owner.values()) or any(
+            owner_before.get(s) == k for s in got.unreadable
+        )
+        if not has:
+            why = [f"{s.path}: {s.reason}" for s, i in zip(got.skipped, got.skipped_in) if i == k]
+            hint = f"; `sciqa remove {k}` drops this source" if k in known else ""
+            raise IngestError(
+                shown(
+                    f"nothing to ingest under {k} "
+                    f"({'; '.join(why) or 'no .txt or .md files'}){hint}"
+                )
+            )
+    if not dry_run:
+        # Before anything is written or dropped: what the store holds (a run killed from here on
+        # is finished, or redone, from these sources, never the bundled corpus).
+        times = {e.path: e.ingested for e in entries or []}
+        sources.record(store.dir, [sources.Entry(k, times.get(k)) for k in every])
+    report = _sync(
+        store, embeddings, settings, every, before, got, carried, owner_before, began, dry_run,
+        rebuild,
+    )  # fmt: skip
+    if not dry_run:
+        stamp = sources.now()
+        done = set(reading)
+        latest = sources.recorded(store.dir) or []
+        sources.record(
+            store.dir,
+            [sources.Entry(e.path, stamp if e.path in done else e.ingested) for e in latest],
+        )
+    return report
 
 
 LOW_DISK_BYTES = 32 * 2**20  # after a failed write, less room than this means the disk filled
@@ -172,25 +247,28 @@ def _sync(
     store: Store,
     embeddings: Embeddings,
     settings: Settings,
-    roots: list[Path],
-    files: dict[str, SourceFile],
-    skipped: list[Skipped],
-    unreadable: dict[str, int],
+    every: list[str],
+    before: Manifest | None,
+    got: Read,
+    carried: set[str],
+    owner_before: dict[str, str],
     began: float,
     dry_run: bool,
     rebuild: bool = False,
 ) -> IngestReport:
     """Work out what changed against the manifest and, unless ``dry_run``, write it."""
-    before = None if rebuild else store.manifest()
+    files, skipped, unreadable = got.files, got.skipped, got.unreadable
     config = chunking_config(settings)
-    if before is not None and before.embedding_model != store.embedding_model:
-        store.check_compatible()  # raises with what to do
-    known = before.files if before and before.chunking == config else {}
-    previous = before.files if before else {}
+    previous = {} if before is None or rebuild else before.files
+    known = previous if before and before.chunking == config else {}
     # Files a killed or failed run was writing: their chunks may not match their entries.
-    unfinished = set(before.pending) if before else set()
+    unfinished = set(before.pending) if before and not rebuild else set()
     # A file ingested before that exists but cannot be read now keeps what the store has of it.
-    kept = {s for s in previous if s in unreadable and s not in files and s not in unfinished}
+    kept = {
+        s
+        for s in previous
+        if s in unreadable and s not in files and s not in unfinished and s not in carried
+    }
     for s in kept:
         i = unreadable[s]
         skipped[i] = Skipped(
@@ -203,14 +281,16 @@ def _sync(
         if s in previous and (s in unfinished or known.get(s, {}).get("sha256") != files[s].sha256)
     ]
     unchanged = [s for s in files if s not in added and s not in changed]
-    removed = [s for s in previous if s not in files and s not in kept]
+    removed = [s for s in previous if s not in files and s not in kept and s not in carried]
     removed += sorted(s for s in unfinished if s not in previous and s not in files)
+    root_of = {s: owner_before.get(s, "") for s in removed} | dict(got.owner)
     report: dict[str, Any] = dict(
         added=tuple(added),
         changed=tuple(changed),
         removed=tuple(removed),
         unchanged=tuple(unchanged),
         skipped=tuple(skipped),
+        root_of=root_of,
     )
     if dry_run:
         return IngestReport(**report, seconds=time.perf_counter() - began, dry_run=True)
@@ -224,12 +304,15 @@ def _sync(
             dropped = set(old.files) | set(old.pending) if old else set()
     # First, say what this run will touch: those files are pending until done, and the BM25
     # index is stale ("") until rebuilt. A changed file keeps its old entry (its old chunks
-    # stay until its new ones are all stored).
+    # stay until its new ones are all stored). Each entry says which source it came from.
+    entries = {s: v for s, v in previous.items() if s not in removed}
+    for s in entries:
+        entries[s] = {**entries[s], "root": got.owner.get(s) or owner_before[s]}
     manifest = Manifest(
         store.embedding_model,
         config,
-        {s: v for s, v in previous.items() if s not in removed},
-        [str(r) for r in roots],
+        entries,
+        list(every),
         pending=sorted(set(todo) | set(removed) | dropped),
         bm25="" if work else (before.bm25 if before else None),
     )
@@ -239,7 +322,7 @@ def _sync(
     deleted = store.delete_sources(removed)
     gone = set(removed)
     manifest.pending = [s for s in manifest.pending if s not in gone]
-    written, more_deleted = _write(store, embeddings, settings, manifest, todo)
+    written, more_deleted = _write(store, embeddings, settings, manifest, todo, got.owner)
     deleted += more_deleted
     if work or not manifest.bm25 or store.bm25_build() != manifest.bm25:
         manifest.bm25 = store.rebuild_bm25()
@@ -259,6 +342,7 @@ def _write(
     settings: Settings,
     manifest: Manifest,
     todo: dict[str, SourceFile],
+    owner: Mapping[str, str],
 ) -> tuple[int, int]:
     """Chunk, embed and store ``todo`` in batches of ``settings.ingest_batch`` chunks that may
     span files; returns (chunks written, old chunks deleted).
@@ -292,6 +376,7 @@ def _write(
                 manifest.files[source] = {
                     "sha256": todo[source].sha256,
                     "chunks": chunk_counts[source],
+                    "root": owner[source],
                 }
             finished = set(done)
             manifest.pending = [s for s in manifest.pending if s not in finished]

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from sciqa import indexing, listings, providers, sources
+from sciqa import indexing, listings, providers, removal, sources
 from sciqa.answerer import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
-from sciqa.errors import ConfigError, ModelError, QuestionError, SciQAError
+from sciqa.errors import ConfigError, ModelError, QuestionError
 from sciqa.providers import Endpoint
 from sciqa.questions import normalize
 from sciqa.resources import default_corpus
@@ -135,38 +135,47 @@ class Pipeline:
         rebuild: bool = False,
         follow_links: bool = False,
     ) -> IngestReport:
-        """Make the store mirror ``paths`` (default: what it mirrors now, :meth:`roots`: a
-        ``--rebuild``, killed or not, never swaps a user's documents for the bundled corpus).
+        """Add ``paths`` (folders or files) to the store, or bring them up to date, keeping its
+        other sources; each folder read is mirrored (its files gone from it are removed). The
+        string ``"bundled"`` names the bundled corpus (``Path("bundled")`` is a folder).
 
-        Symbolic links that lead out of a folder are skipped and named in the report, unless
-        ``follow_links``."""
-        roots = [Path(p) for p in paths] if paths else self.roots()
+        With no ``paths``: every source the store holds (:meth:`roots`; the configured or bundled
+        corpus for a store that never recorded one). ``rebuild`` drops the store and reads every
+        source again. Symbolic links that lead out of a folder are skipped and named in the
+        report, unless ``follow_links``."""
+        named = [sources.key(p) for p in paths] if paths else None
         with self._ingest_lock:
             return indexing.ingest(
                 self.store,
                 self.embeddings,
                 self.settings,
-                roots,
+                named,
+                default=sources.key(self.corpus_root()),
                 dry_run=dry_run,
                 rebuild=rebuild,
                 follow_links=follow_links,
             )
 
+    def remove(self, paths: Sequence[str | Path], *, dry_run: bool = False) -> IngestReport:
+        """Drop the sources ``paths`` (as :meth:`ingest` names them) and their chunks; a path
+        that is not a source raises :class:`IngestError` and nothing changes."""
+        with self._ingest_lock:
+            return removal.remove(self.store, [sources.key(p) for p in paths], dry_run=dry_run)
+
+    def sources(self) -> list[sources.Summary]:
+        """Each source the store holds, oldest first: its files, chunks, and when it was last
+        ingested."""
+        return sources.summarize(self.store.dir)
+
     def roots(self) -> list[Path]:
-        """The folders and files the store mirrors: those its last ingest recorded
-        (``sources.json``, kept through any kill), else those named by a manifest written
-        before that file existed; only a store that never recorded any gets the configured or
-        bundled corpus."""
-        recorded = sources.recorded(self.store.dir)  # unreadable: raises, never guesses
-        if recorded is not None:
-            return recorded
-        try:
-            manifest = self.store.manifest()
-        except SciQAError:  # unreadable: --rebuild is how it gets mended
-            manifest = None
-        if manifest and manifest.roots:
-            return [Path(r) for r in manifest.roots]
-        return [self.corpus_root()]
+        """The folders and files the store holds (the bundled corpus by its folder): those
+        recorded (``sources.json``, kept through any kill), else those named by a manifest
+        written before that file existed; only a store that never recorded any gets the
+        configured or bundled corpus (one whose sources were all removed has none)."""
+        entries = indexing.previous_sources(self.store)
+        if entries is None:
+            return [self.corpus_root()]
+        return [sources.folder(e.path) for e in entries]
 
     def corpus_root(self) -> Path:
         """The configured corpus (``SCIQA_CORPUS``), else the bundled one: what a new store is
@@ -184,7 +193,7 @@ class Pipeline:
             with self._ingest_lock:
                 if self.store.is_empty():
                     roots = self.roots()
-                    if self.settings.progress:
+                    if self.settings.progress and roots:
                         why = (
                             "the store is empty or unfinished"
                             if sources.recorded(self.store.dir) is not None
@@ -195,7 +204,13 @@ class Pipeline:
                             f"{self.settings.store_dir}",
                             file=sys.stderr,
                         )
-                    indexing.ingest(self.store, self.embeddings, self.settings, roots)
+                    indexing.ingest(
+                        self.store,
+                        self.embeddings,
+                        self.settings,
+                        None,
+                        default=sources.key(self.corpus_root()),
+                    )
 
     # -- ask -----------------------------------------------------------------------------
 

@@ -95,7 +95,10 @@ class Skipped:
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What an ingest did (or, with ``dry_run``, would do), by source name."""
+    """What an ingest or a removal did (or, with ``dry_run``, would do), by file name.
+
+    ``root_of`` gives the store's source (a folder or file, by absolute path, or ``bundled``)
+    each named file belongs to."""
 
     added: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
@@ -106,6 +109,7 @@ class IngestReport:
     chunks_deleted: int = 0
     seconds: float = 0.0
     dry_run: bool = False
+    root_of: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
