@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sciqa import Pipeline, Settings
-from sciqa.claims import check, check_answer
+from sciqa.claims import check, check_answer, restates
 from sciqa.evaluation import load_gold, passage_has_evidence
 from sciqa.lexical import Lexicon
 
@@ -230,3 +230,26 @@ def test_gold_reference_answers_are_rarely_removed_and_other_files_rarely_suppor
     print(f"{len(passed)} of {len(cases)} supported by a random passage of another file")
     # Measured: 4, with nothing to check in them ("It starts at the zip code level.").
     assert len(passed) <= 0.05 * len(cases)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "echo"),
+    [
+        ("ICLR 2022 was held in this city: [1]", "In which city was ICLR 2022 held?", True),
+        (
+            "The AMZL team's model predicted Amazon would need 2020 vans. [1]",
+            "How many vans did the AMZL team's model predict Amazon would need for 2020?",
+            True,
+        ),
+        ("There are 250 Scholars based in Tel Aviv.", "How many Scholars are in Tel Aviv?", False),
+        ("Amazon launched it in 2019 [1].", "When did Amazon launch it?", False),
+        ("Yes, Amazon launched it in 2019 [1].", "Did Amazon launch it in 2019?", False),
+        ("Amazon did not launch it in 2019 [1].", "Did Amazon launch it in 2019?", False),
+        ("Amazon never launched it in 2019.", "Did Amazon launch it in 2019?", False),
+        ("The program was launched by Amazon.", "Who launched the program?", False),
+    ],
+)
+def test_a_sentence_restates_the_question_when_it_adds_no_word_or_number(
+    sentence: str, question: str, echo: bool
+) -> None:
+    assert restates(sentence, question) is echo

@@ -28,9 +28,11 @@ from sciqa import (
     Pipeline,
     Removed,
     Settings,
+    claims,
 )
 from sciqa.citations import Markers, iter_rewritten, rewrite
 from sciqa.generation import LLMAnswerer, format_passages
+from sciqa.metrics import claim_support
 from sciqa.resources import prompt
 from tests.conftest import CORPUS, ROOT
 
@@ -501,3 +503,20 @@ def test_answerers_for_endpoints_are_kept_and_bounded(monkeypatch: pytest.Monkey
     assert pipe.answerer_for(Endpoint(url, f"m{MAX_ENDPOINT_ANSWERERS}")) is later[-1]
     assert pipe.answerer_for(Endpoint(url, "m0")) is not first  # dropped, least recently used
     assert pipe.answerer_for("extractive") is pipe.answerer  # the named ones stay
+
+
+def test_a_sentence_that_only_says_the_question_again_is_removed() -> None:
+    # Qwen2.5-1.5B on held-out: "ICLR 2022 was held in this city: [1]" passed every check, as
+    # the passage holds each of its words; it answers nothing.
+    question = "When did Amazon launch the Scholars program?"
+    _, answer = _run(_answerer("Amazon launched the Scholars program [1]."), question=question)
+    assert answer.abstained and answer.answer == NOT_FOUND
+    assert answer.removed == (Removed("Amazon launched the Scholars program.", claims.ECHO),)
+    reply = "Amazon launched the Scholars program [1]. It started in 2019 [1]."
+    _, answer = _run(_answerer(reply), question=question)
+    assert answer.answer == "It started in 2019 [1]."
+    assert answer.removed == (Removed("Amazon launched the Scholars program.", claims.ECHO),)
+    assert_contract(answer, PASSAGES)
+    # An echo claims nothing false: claim_support counts it as supported.
+    support = claim_support(answer, PASSAGES)
+    assert support is not None and support.share == 1.0 and support.sentences == 2

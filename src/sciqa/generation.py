@@ -15,6 +15,7 @@ Errors from the server (after the client's bounded retries with backoff for time
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -218,16 +219,29 @@ class LLMAnswerer:
         text, markers = citations.rewrite(raw, len(given))
         # A sentence that says the passages do not hold something ("The course is not
         # mentioned in the given passages [1].") answers nothing; only such sentences: declined.
-        declines = [is_not_found(s) for s in citations.sentences(text)]
+        parts = citations.sentences(text)
+        declines = [is_not_found(s) for s in parts]
         if says_not_found(text) or all(declines):
             return Answer(question, NOT_FOUND, True, (), model=model)
-        if any(declines):
-            kept = citations.drop(text, [not d for d in declines])
+        # Nor does one that only says the question again ("ICLR 2022 was held in this city:"):
+        # it goes, and the answer says so.
+        echoes = [not d and claims.restates(s, asked) for s, d in zip(parts, declines)]
+        echoed = tuple(
+            Removed(shown, claims.ECHO)
+            for s, e in zip(parts, echoes)
+            if e and (shown := citations.plain(s))
+        )
+        dropped = [d or e for d, e in zip(declines, echoes)]
+        if all(dropped):
+            return Answer(question, NOT_FOUND, True, (), model=model, removed=echoed)
+        if any(dropped):
+            kept = citations.drop(text, [not d for d in dropped])
             text, markers = citations.renumber(kept, markers.order, len(given))
         if not markers.order:
             # No (valid) markers: cite the passages that support each sentence, if any do.
             text, markers.order = citations.attribute(citations.strip_markers(text), given)
-        return self._checked(question, asked, text, given, markers.order, model)
+        answer = self._checked(question, asked, text, given, markers.order, model)
+        return dataclasses.replace(answer, removed=echoed + answer.removed)
 
     def _checked(
         self,

@@ -218,9 +218,10 @@ def claim_support(
     )
     if not checked and not answer.removed:
         return None
-    unsupported = [f"{r.sentence} ({r.reason})" for r in answer.removed] + [
-        f"{strip_markers(s)} ({v.reason})" for s, v in checked if not v.supported
-    ]
+    # A sentence removed for only saying the question again claimed nothing unsupported.
+    unsupported = [
+        f"{r.sentence} ({r.reason})" for r in answer.removed if r.reason != claims.ECHO
+    ] + [f"{strip_markers(s)} ({v.reason})" for s, v in checked if not v.supported]
     return ClaimSupport(len(checked) + len(answer.removed), tuple(unsupported))
 
 
