@@ -2,7 +2,8 @@
 
 ``handlers.py`` gathers every decision, plain functions over plain values and ``sciqa.Answer``
 kept in small modules by concern (testable without a browser or Gradio); ``app.py`` builds the
-components, then wires the events. ``sciqa`` never imports this package.
+components, then wires the events. ``sciqa`` never imports this package: ``sciqa ui`` finds
+:func:`sciqa_ui.app.launch` through the ``sciqa.ui`` entry point.
 """
 
 from __future__ import annotations
