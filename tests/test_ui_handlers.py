@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import html
 import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ from sciqa.listings import place_name
 from sciqa_ui import handlers as h
 from sciqa_ui.collection import BUNDLED_EXAMPLES, current, intro_html, page
 
-from .conftest import run_cli
+from .conftest import ROOT, run_cli
 
 SCHOLARS = "When did Amazon launch the Amazon Scholars program?"
 FOLLOW_UP = "And in how many cities?"  # on its own, the documents do not answer it
@@ -101,7 +104,7 @@ def test_respond_shows_the_question_then_streams_then_sources(
         body = card.group(1)
         assert "Article" in body and c.source in body and c.title in body
         quote = re.search(r'<mark class="sq-quote">(.*?)</mark>', body)
-        assert quote and quote.group(1) == h.html.escape(c.quote)
+        assert quote and quote.group(1) == html.escape(c.quote)
         # shown inside its surrounding passage, not alone
         assert len(re.sub("<[^>]+>", "", body)) > len(c.quote) + 40
     assert why is not None and "Dense rank" in why and "BM25 rank" in why
@@ -120,7 +123,7 @@ def test_a_job_listing_source_says_where_and_which_page(
     role, place = heading.split(" · ")  # "Sr. Applied Scientist · Seattle, United States"
     assert role == role_of(jobs[0].title) != "" and place == place_name(passage.location)
     assert details.startswith("Job listing, listed with “") and jobs[0].source in details
-    assert h.html.escape(heading) in turns[0].html
+    assert html.escape(heading) in turns[0].html
 
 
 def test_a_job_card_names_the_role_and_the_place() -> None:
@@ -174,7 +177,7 @@ def test_not_in_the_documents_says_so_and_what_is_covered(
     page = turns[0].html
     assert "Not in the documents" in page and "sq-notfound" in page
     for _, title in collection.articles:
-        assert h.html.escape(title) in page
+        assert html.escape(title) in page
     assert "job listings" in page
     assert why is not None and "None of them answered well enough" in why
 
@@ -549,9 +552,9 @@ def test_the_answerer_setting_says_what_was_found(
 def test_the_page_fills_the_answerer_setting_after_it_loads(
     pipeline: Pipeline, collection: h.Collection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sciqa_ui import app
+    from sciqa_ui import answerers, app
 
-    monkeypatch.setattr(h, "find_local_servers", lambda extra: [OLLAMA])
+    monkeypatch.setattr(answerers, "find_local_servers", lambda extra: [OLLAMA])
     demo = app.build(pipeline, collection)
     finders = [f for f in demo.fns.values() if f.name == "find_models"]
     assert sorted(event for f in finders for _, event in f.targets) == ["click", "load"]
@@ -641,12 +644,31 @@ def test_launch_binds_loopback_warns_beyond_it_and_never_prints_passwords(
 
 
 def test_sciqa_never_imports_the_ui() -> None:
+    """The import graph points one way: no module of sciqa imports the page's package or Gradio,
+    not even inside a function; importing sciqa and running its CLI loads neither; `sciqa ui`
+    finds the page through the ``sciqa.ui`` entry point the page's package registers."""
+    for path in sorted((ROOT / "src" / "sciqa").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            ui = [n for n in names if n.split(".")[0] in ("sciqa_ui", "gradio")]
+            assert not ui, f"{path.relative_to(ROOT)}:{node.lineno} imports {ui}"
     code = (
-        "import sys, sciqa, sciqa.cli;"
-        "print(sorted(m for m in sys.modules if m.startswith(('sciqa_ui', 'gradio'))))"
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "import sciqa, sciqa.cli\n"
+        "for args in (['--help'], ['ui', '--help'], ['sources', '--json']):\n"
+        "    assert CliRunner().invoke(sciqa.cli.cli, args).exit_code == 0, args\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sciqa_ui', 'gradio'))))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+    (page,) = entry_points(group="sciqa.ui", name="launch")
+    assert page.value == "sciqa_ui.app:launch"
 
 
 def test_cli_ui_help_has_an_example(tmp_path: Path) -> None:
@@ -747,9 +769,7 @@ def test_the_page_describes_a_collection_that_is_not_the_bundled_one(tmp_path: P
     assert page(other, collection) is about  # worked out once per store build
 
 
-def test_the_page_follows_an_ingest_made_by_another_pipeline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_page_follows_an_ingest_made_by_another_pipeline(tmp_path: Path) -> None:
     """What a page shows is worked out once per store build, and again after another
     process's (here another Pipeline's) ingest finishes; while one runs, the last stays."""
     home = tmp_path / "home"
@@ -759,7 +779,8 @@ def test_the_page_follows_an_ingest_made_by_another_pipeline(
     serving.ensure_ready()
     before = current(serving)
     assert before.build and before.page.title == "Ask Tidal Energy in the Severn Estuary"
-    assert current(serving) is before  # cached: no overview, no example asked again
+    assert current(serving) is before  # cached: no overview read, no example asked again
+    assert serving.overview() is serving.overview()
 
     Pipeline(Settings(home=home, progress=False)).ingest([moss])  # "another process"
     after = current(serving)
@@ -769,9 +790,11 @@ def test_the_page_follows_an_ingest_made_by_another_pipeline(
     for question in after.page.examples:
         assert not serving.ask(question).abstained, question
     assert current(serving) is after
-    from sciqa_ui import collection as shown
-
-    monkeypatch.setattr(shown, "_build", lambda pipeline: None)  # no finished build: ingesting
+    running = serving.store.manifest()
+    assert running is not None
+    running.bm25 = ""  # no finished build: an ingest is running
+    running.write(serving.store.manifest_path)
+    assert serving.overview().build == after.build
     assert current(serving) is after
 
 

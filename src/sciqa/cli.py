@@ -619,7 +619,8 @@ def bench(as_json: bool, max_chunks: int) -> None:
         )
 
 
-# -- ui: the web page lives in ui/sciqa_ui (imported here only, when the command runs) -------
+# -- ui: the web page lives in ui/sciqa_ui, found through the "sciqa.ui" entry point when the
+# command runs (sciqa never imports it by name) ----------------------------------------------
 
 
 def _port_taken(host: str, port: int) -> bool:
@@ -677,8 +678,16 @@ def ui(host: str, port: int, open_browser: bool) -> None:
         _fail(busy)
     # Importing Gradio alone takes seconds, then a new store is indexed: say so at once.
     click.echo("sciqa: loading the page, the store and the models; its address follows", err=True)
+    from importlib.metadata import entry_points
+
+    pages = entry_points(group="sciqa.ui", name="launch")
+    if not pages:
+        _fail(
+            "the web page is not installed with this sciqa (no 'sciqa.ui' entry point); "
+            "reinstall sciqa"
+        )
     try:
-        from sciqa_ui.app import launch
+        launch = next(iter(pages)).load()
     except ImportError as e:
         _fail(f"the web page is not installed with this sciqa ({e}); reinstall sciqa")
     try:

@@ -18,8 +18,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -30,7 +30,7 @@ from sciqa.answerer import ExtractiveAnswerer
 from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
-from sciqa.errors import ConfigError, ModelError, QuestionError
+from sciqa.errors import ConfigError, ModelError, QuestionError, SciQAError
 from sciqa.providers import Endpoint
 from sciqa.questions import normalize
 from sciqa.resources import default_corpus
@@ -65,6 +65,15 @@ class Answerer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Overview:
+    """What the store holds, for a page that describes it (:meth:`Pipeline.overview`)."""
+
+    build: str | None  # the finished store build described (None: none yet, or unreadable)
+    documents: tuple[tuple[str, str], ...] = ()  # (source, title) of each non-listing, by source
+    listings: tuple[tuple[str, str, str], ...] = ()  # (source, title, location) per job listing
+
+
 class Pipeline:
     """One corpus, one store, one answerer. Safe to share between threads."""
 
@@ -86,6 +95,8 @@ class Pipeline:
         self._answerers_lock = threading.Lock()
         self.answerer = self.answerer_for()
         self._ingest_lock = threading.Lock()
+        self._overview: Overview | None = None
+        self._overview_lock = threading.Lock()
 
     def answerer_for(self, llm: str | Endpoint | None = None) -> Answerer:
         """The answerer called ``llm`` ('extractive' or 'openai'), or one for a model on an
@@ -211,6 +222,64 @@ class Pipeline:
                         None,
                         default=sources.key(self.corpus_root()),
                     )
+
+    def overview(self) -> Overview:
+        """The documents and job listings the store holds, read once per store build: after an
+        ingest (this process's or another's, picked up by :meth:`Store.follow`) the next call
+        reads them again; while one runs, the last overview stays, as answers still come from
+        what was there. A dictionary look-up and a manifest ``stat`` otherwise."""
+        try:
+            self.store.follow()
+            m = self.store.manifest()
+            build = (m.bm25 or None) if m else None
+        except SciQAError:  # unreadable: each question says so
+            build = None
+        with self._overview_lock:
+            last = self._overview
+            if last is not None and (build is None or last.build == build):
+                return last
+            got = self.store.collection.get(include=["metadatas"])
+            documents: dict[str, str] = {}
+            listings: dict[tuple[str, str], str] = {}
+            for meta in got["metadatas"] or []:
+                source, title = str(meta.get("source", "")), str(meta.get("title", ""))
+                if meta.get("section") == "job":
+                    listings[(source, title)] = str(meta.get("location") or "")
+                else:
+                    documents.setdefault(source, title or source)
+            self._overview = Overview(
+                build,
+                tuple(sorted(documents.items())),
+                tuple((source, title, at) for (source, title), at in listings.items()),
+            )
+            return self._overview
+
+    def warm_up(
+        self,
+        *,
+        batch: int = 8,
+        max_sentences: int = 20_000,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Have the extractive answerer embed every sentence of the store once, ``batch``
+        chunks at a time, until ``max_sentences`` or ``stop()``; returns how many sentences it
+        embedded (0 for another answerer).
+
+        The answerer caches sentence vectors; scoring a question's passages is what costs time
+        the first time they come up. Small batches keep a question asked meanwhile from waiting
+        long behind this (the answerer embeds one batch at a time)."""
+        answerer = self.answerer_for("extractive")
+        if not isinstance(answerer, ExtractiveAnswerer):
+            return 0
+        ids = self.store.collection.get(include=[])["ids"]
+        seen = 0
+        for b in range(0, len(ids), batch):
+            if stop():
+                break
+            seen += answerer.warm_up(list(self.store.passages(ids[b : b + batch]).values()))
+            if seen >= max_sentences:
+                break
+        return seen
 
     # -- ask -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The page's words from the collection itself: its title, intro, placeholder and example
+"""The page's words from the collection itself: what the store holds (:class:`Collection`,
+read through :meth:`sciqa.Pipeline.overview`), its title, intro, placeholder and example
 questions, for whatever documents the store holds (no Gradio here).
 
 :func:`current` is what the page shows now: the store's overview and its page, worked out once
@@ -13,18 +14,80 @@ questions, some tens of milliseconds each once the models are loaded).
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sciqa import Pipeline, SciQAError
 from sciqa.resources import default_corpus
-from sciqa_ui.handlers import Collection, collection_overview
+
+if TYPE_CHECKING:
+    from sciqa.pipeline import Overview
 
 log = logging.getLogger("sciqa_ui")
+
+
+# -- what the store holds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What the store holds, for the intro and the "not in the documents" message."""
+
+    articles: tuple[tuple[str, str], ...] = ()  # (source, title) of each article or document
+    job_locations: tuple[str, ...] = ()  # distinct, most listings first
+    jobs: int = 0
+    build: str | None = None  # the store build described (None: unknown)
+
+    def title_of(self, source: str) -> str:
+        return next((t for s, t in self.articles if s == source), source)
+
+    @classmethod
+    def of(cls, overview: Overview) -> Collection:
+        """The page's summary of :meth:`sciqa.Pipeline.overview`: job listings by place."""
+        counts: dict[str, int] = {}
+        for _, title, location in overview.listings:
+            place = location or title
+            counts[place] = counts.get(place, 0) + 1
+        places = sorted(counts, key=lambda p: (-counts[p], p))
+        return cls(overview.documents, tuple(places), len(overview.listings), overview.build)
+
+
+def collection_overview(pipeline: Pipeline) -> Collection:
+    """Titles of the documents in the store and where its job listings are."""
+    return Collection.of(pipeline.overview())
+
+
+def sidebar_html(collection: Collection) -> str:
+    if not collection.articles:
+        return ""
+    listing = coverage_html(collection)
+    return f'<div class="sq-side-coverage"><h3>In the collection</h3>{listing}</div>'
+
+
+def _place(location: str) -> str:
+    """'US, WA, Seattle' -> 'Seattle'."""
+    return location.rsplit(",", 1)[-1].strip() or location
+
+
+def coverage_html(collection: Collection) -> str:
+    """A list of what the collection covers."""
+    items = [f"<li>{html.escape(title)}</li>" for _, title in collection.articles]
+    if collection.jobs:
+        places = ", ".join(html.escape(_place(p)) for p in collection.job_locations[:4])
+        more = len(collection.job_locations) - 4
+        items.append(
+            f"<li>{collection.jobs} job listings published with them, in {places}"
+            + (f" and {more} more places" if more > 0 else "")
+            + "</li>"
+        )
+    return f'<ul class="sq-coverage">{"".join(items)}</ul>' if items else ""
+
+
+# -- the page's words ----------------------------------------------------------------------
 
 # One question per article of the bundled corpus, and one about a job listing.
 BUNDLED_EXAMPLES: tuple[str, ...] = (
@@ -80,12 +143,17 @@ _working = threading.Lock()  # one page worked out at a time: the others then fi
 
 def current(pipeline: Pipeline) -> View:
     """The collection and page for what ``pipeline``'s store holds now. Picks up an ingest
-    another process finished (:meth:`sciqa.store.Store.follow`), then works the view out
-    once for that build: a dictionary look-up and a manifest ``stat`` otherwise. While an
-    ingest runs (no finished build) the last view stays, as the answers still come from what
-    was there."""
-    folder = str(pipeline.store.dir)
-    build = _build(pipeline)
+    another process finished (:meth:`sciqa.Pipeline.overview` follows the store), then works
+    the view out once for that build: a dictionary look-up and a manifest ``stat`` otherwise.
+    While an ingest runs (no finished build) the last view stays, as the answers still come
+    from what was there."""
+    folder = str(pipeline.settings.store_dir)
+    try:
+        collection = collection_overview(pipeline)
+    except Exception as e:  # an unusable store: each question will say why
+        log.warning("sciqa_ui: cannot list the collection: %s", e)
+        collection = Collection()
+    build = collection.build
     view = _views.get(folder)
     if view is not None and (build is None or view.build == build):
         return view
@@ -93,24 +161,9 @@ def current(pipeline: Pipeline) -> View:
         view = _views.get(folder)
         if view is not None and (build is None or view.build == build):
             return view  # worked out meanwhile
-        try:
-            collection = collection_overview(pipeline)
-        except Exception as e:  # an unusable store: each question will say why
-            log.warning("sciqa_ui: cannot list the collection: %s", e)
-            collection = Collection()
         view = View(build, collection, page(pipeline, collection))
         _views[folder] = view
         return view
-
-
-def _build(pipeline: Pipeline) -> str | None:
-    """The store's finished BM25 build, after following it (None when there is none)."""
-    try:
-        pipeline.store.follow()
-        m = pipeline.store.manifest()
-    except SciQAError:  # unreadable: each question says so
-        return None
-    return (m.bm25 or None) if m else None
 
 
 def is_bundled(pipeline: Pipeline) -> bool:
@@ -123,11 +176,9 @@ def is_bundled(pipeline: Pipeline) -> bool:
 
 
 def page(pipeline: Pipeline, collection: Collection) -> Page:
-    """The page for what ``pipeline``'s store holds now, worked out once per store build."""
-    m = None
-    with contextlib.suppress(SciQAError):  # unreadable: each question says so
-        m = pipeline.store.manifest()
-    key = (str(pipeline.store.dir), m.bm25 if m else None)
+    """The page for what ``pipeline``'s store holds, worked out once per store build (the one
+    ``collection`` describes)."""
+    key = (str(pipeline.settings.store_dir), collection.build)
     if key[1] and key in _pages:
         return _pages[key]
     made = BUNDLED if is_bundled(pipeline) else _page_of(pipeline, collection)
