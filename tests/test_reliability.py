@@ -642,15 +642,21 @@ CHANGED = "003_ec9fe093f6959211.txt"
 
 
 @pytest.fixture(scope="module")
-def kill_scene(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The user's edits to the corpus (one file changed, one removed, one added) and the store a
-    clean, uninterrupted ``sciqa ingest`` of them makes from the built store."""
+def kill_scene(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A store of the user's folder (``base``), their edits to it (one file changed, one
+    removed, one added) and the store a clean, uninterrupted ``sciqa ingest`` of them makes
+    from ``base``."""
     tmp = tmp_path_factory.mktemp("kill")
     docs = tmp / "docs"
     docs.mkdir()
     for f in CORPUS.glob("*.txt"):
-        if f.name != REMOVED:
-            shutil.copyfile(f, docs / f.name)
+        shutil.copyfile(f, docs / f.name)
+    # The user's store: their own folder (a copy of the corpus as it was), its only source;
+    # `sciqa ingest docs` then re-reads that folder after the edits below.
+    base = tmp / "base"
+    built = run_cli("ingest", str(docs), home=base)
+    assert built.returncode == 0, built.stderr
+    (docs / REMOVED).unlink()
     # every offset in the changed file moves: its chunks must all be rewritten
     (docs / CHANGED).write_text(
         "Updated in 2026: this page was revised.\n\n" + file_text(CORPUS / CHANGED),
@@ -658,12 +664,17 @@ def kill_scene(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     )
     (docs / "observatory.txt").write_text(NEW_FACTS, encoding="utf-8")
     reference = tmp / "reference"
-    shutil.copytree(built_home, reference)
+    shutil.copytree(base, reference)
     started = time.monotonic()
     done = run_cli("ingest", str(docs), home=reference, env={"SCIQA_INGEST_BATCH": "16"})
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr
-    return {"docs": docs, "chunks": assert_store_consistent(reference), "seconds": seconds}
+    return {
+        "docs": docs,
+        "base": base,
+        "chunks": assert_store_consistent(reference),
+        "seconds": seconds,
+    }
 
 
 def _kill_ingest_at(home: Path, docs: Path, delay: float) -> bool:
@@ -718,9 +729,9 @@ def _phase(home: Path, killed: bool) -> str:
 
 
 def _survive_kill(
-    built_home: Path, scene: dict, home: Path, delay: float, *, ask_after: bool = True
+    scene: dict, home: Path, delay: float, *, ask_after: bool = True
 ) -> tuple[bool, str]:
-    shutil.copytree(built_home, home)
+    shutil.copytree(scene["base"], home)
     docs = scene["docs"]
     killed = _kill_ingest_at(home, docs, delay)
     phase = _phase(home, killed)
@@ -763,7 +774,7 @@ def _kill_delays(n: int, seconds: float, seed: int) -> list[float]:
     return delays
 
 
-def _kill_many(built_home: Path, scene: dict, tmp_path: Path, n: int, *, kills: int = 0) -> None:
+def _kill_many(scene: dict, tmp_path: Path, n: int, *, kills: int = 0) -> None:
     """``n`` runs at delays spread over the ingest; then, until ``kills`` of them were killed
     mid-ingest (not finished first), more at random delays."""
     rng = random.Random(7)
@@ -776,7 +787,7 @@ def _kill_many(built_home: Path, scene: dict, tmp_path: Path, n: int, *, kills: 
         if len(runs) >= len(delays):
             delays.append(delay)
         home = tmp_path / f"run{len(runs):02d}"
-        runs.append(_survive_kill(built_home, scene, home, delay, ask_after=len(runs) == n - 1))
+        runs.append(_survive_kill(scene, home, delay, ask_after=len(runs) == n - 1))
     killed = sum(k for k, _ in runs)
     phases = Counter(phase for _, phase in runs)
     print(
@@ -789,13 +800,11 @@ def _kill_many(built_home: Path, scene: dict, tmp_path: Path, n: int, *, kills: 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_sigkill_mid_ingest_then_ask_and_resume(
-    built_home: Path, kill_scene: dict, tmp_path: Path
-) -> None:
-    _kill_many(built_home, kill_scene, tmp_path, KILLS_IN_CI)
+def test_sigkill_mid_ingest_then_ask_and_resume(kill_scene: dict, tmp_path: Path) -> None:
+    _kill_many(kill_scene, tmp_path, KILLS_IN_CI)
 
 
 @pytest.mark.stress
 @pytest.mark.timeout(3600)
-def test_sigkill_mid_ingest_20_times(built_home: Path, kill_scene: dict, tmp_path: Path) -> None:
-    _kill_many(built_home, kill_scene, tmp_path, KILLS_IN_STRESS, kills=KILLS_IN_STRESS)
+def test_sigkill_mid_ingest_20_times(kill_scene: dict, tmp_path: Path) -> None:
+    _kill_many(kill_scene, tmp_path, KILLS_IN_STRESS, kills=KILLS_IN_STRESS)
