@@ -8,6 +8,9 @@ Layout under ``<home>/store``:
     manifest.json    embedding model, chunker settings, tokenizer, and each ingested file's hash
     sources.json     the folders and files the store mirrors (``sources.py``): never dropped
 
+Chroma is written and read through one API, chromadb's own ``Collection`` (upsert, get,
+delete, query), with vectors sciqa computes itself (``embedding_function=None``).
+
 In server mode the vectors live in the Chroma server and the manifest and BM25 index stay under
 ``<home>/store``; see ``sparse.py`` for how the BM25 index follows a server's collection.
 """
@@ -35,7 +38,6 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.client import Client
     from chromadb.api.models.Collection import Collection
-    from langchain_chroma import Chroma
 
     from sciqa.chunking import Chunk
     from sciqa.settings import Settings
@@ -55,7 +57,6 @@ class Store:
         self._manifest = ManifestFile(self.manifest_path)
         self._client = connect(settings)
         self.collection = self._open_collection()
-        self._vectorstore: Chroma | None = None
         self._sparse: SparseIndex | None = None  # read (or built) when first needed
         self._filled_at: object = None  # manifest stamp (or "server") when last seen non-empty
         self._sections: dict[str, tuple[object, tuple[Passage, ...]]] = {}
@@ -106,7 +107,6 @@ class Store:
                 cast("Client", self._client).close()  # PersistentClient's own type
                 self._client = connect(self.settings)
             self.collection = self._open_collection()
-            self._vectorstore = None
             self._sparse = None
             self._sections = {}
             self._filled_at = None
@@ -213,13 +213,21 @@ class Store:
         self.collection = self._open_collection()
         shutil.rmtree(self.bm25_dir, ignore_errors=True)
         self._sparse = None
-        self._vectorstore = None
         self._filled_at = None
 
     def dense_search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
-        """Nearest chunks by cosine similarity, through LangChain's Chroma vector store."""
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(list(vector), k=k)
-        return [(str(doc.id), 1.0 - float(distance)) for doc, distance in hits]
+        """Nearest chunks by cosine similarity (``1 - distance``), nearest first."""
+        query: list[Sequence[float] | Sequence[int]] = [list(vector)]  # chromadb's own type
+        got = self.collection.query(
+            query_embeddings=query, n_results=k, include=["documents", "distances"]
+        )
+        docs, distances = (got["documents"] or [[]])[0], (got["distances"] or [[]])[0]
+        # a row without a document is skipped, as langchain-chroma's search (used before) did
+        return [
+            (str(cid), 1.0 - float(distance))
+            for cid, doc, distance in zip(got["ids"][0], docs, distances)
+            if doc is not None
+        ]
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         if not ids:
@@ -268,19 +276,6 @@ class Store:
                 ids.append(cid)
                 texts.append(index_text(str(meta.get("title", "")), doc or ""))
         return ids, texts
-
-    @property
-    def vectorstore(self) -> Chroma:
-        """The same collection as a LangChain ``VectorStore`` (langchain-chroma)."""
-        if self._vectorstore is None:
-            from langchain_chroma import Chroma
-
-            self._vectorstore = Chroma(
-                client=self._client,
-                collection_name=self.settings.collection,
-                collection_metadata={"hnsw:space": "cosine"},
-            )
-        return self._vectorstore
 
     # -- the sparse index (sparse.py) ------------------------------------------------------
 
