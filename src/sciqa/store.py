@@ -295,11 +295,13 @@ class Store:
     def sparse(self) -> SparseIndex:
         """The BM25 index that matches the collection: the saved one, else one built from the
         collection (an ingest running or killed, a server another machine filled)."""
-        if self._sparse is None:
+        index = self._sparse  # one read: follow() may drop it meanwhile
+        if index is None:
             m = None if self.settings.chroma_url else self.manifest()
             build = m.bm25 if m is not None else None
-            self._sparse = load_or_build(self.bm25_dir, build, self.count, self._index_texts)
-        return self._sparse
+            index = load_or_build(self.bm25_dir, build, self.count, self._index_texts)
+            self._sparse = index
+        return index
 
     @property
     def lexicon(self) -> Lexicon:
