@@ -300,8 +300,8 @@ def ingest(
         if not rebuild or isinstance(e, StoreMismatchError | StoreLockedError | StoreReadOnlyError):
             raise
         # The store cannot even be opened (a corrupt database): keep it aside, start afresh.
+        from sciqa.chroma import set_aside
         from sciqa.settings import Settings
-        from sciqa.store import set_aside
 
         settings = Settings()
         moved = set_aside(settings)

@@ -34,14 +34,16 @@ from typing import Any, TypeVar
 from langchain_core.embeddings import Embeddings
 
 from sciqa import sources
+from sciqa.chroma import read_only, read_only_error
 from sciqa.chunking import TOKENIZER, Chunk, chunk_documents
 from sciqa.documents import SourceFile, parse, shown
 from sciqa.embeddings import embed_array
 from sciqa.errors import IngestError, SciQAError, StoreError
+from sciqa.manifest import Manifest
 from sciqa.reading import Read, read_sources
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
-from sciqa.store import Manifest, Store, index_text, read_only, read_only_error
+from sciqa.store import Store, index_text
 
 # 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa"); 3: offsets index
 # the text as open() reads it (a BOM kept, CRLF read as LF), so such files are chunked again

@@ -11,8 +11,9 @@ from sciqa import sources
 from sciqa.documents import shown
 from sciqa.errors import IngestError
 from sciqa.indexing import guarded, previous_sources
+from sciqa.manifest import Manifest
 from sciqa.schema import IngestReport
-from sciqa.store import Manifest, Store
+from sciqa.store import Store
 
 
 def remove(store: Store, named: Sequence[str], *, dry_run: bool = False) -> IngestReport:

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from sciqa.errors import StoreError
+from sciqa.manifest import Manifest, atomic_write
 from sciqa.resources import default_corpus
-from sciqa.store import Manifest, _atomic_write
 
 SOURCES_VERSION = 2
 BUNDLED = "bundled"  # the name of the corpus shipped with sciqa, on the command line and here
@@ -137,7 +137,7 @@ def record(store_dir: Path, entries: Sequence[Entry]) -> None:
             return  # unchanged: no write (and no fsync)
     items = [{"path": e.path, "ingested": e.ingested} for e in entries]
     text = json.dumps({"version": SOURCES_VERSION, "sources": items}, indent=1)
-    _atomic_write(journal_path(store_dir), text + "\n")
+    atomic_write(journal_path(store_dir), text + "\n")
 
 
 def owners(files: Mapping[str, Mapping[str, Any]], sources: Sequence[str]) -> dict[str, str]:
