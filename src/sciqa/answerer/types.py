@@ -138,7 +138,7 @@ _PERSON_NOUN = (
     r"(?:person|people|man|woman|men|women|king|queen|ruler|monarch|emperor|empress|prince|"
     r"princess|duke|count|earl|lord|lady|pope|bishop|archbishop|saint|leader|chief|author|"
     r"writer|poet|scientist|professor|researcher|scholar|engineer|inventor|founder|president|"
-    r"chancellor|minister|senator|general|commander|admiral|officer|artist|painter|composer|"
+    r"chancellor|minister|senator|general|commander|admiral|captain|officer|artist|painter|composer|"
     r"architect|director|actor|player|coach|student|teacher|son|daughter|brother|sister|"
     r"half-brother|father|mother|wife|husband|heir|successor|predecessor|rival|explorer|"
     r"philosopher|mathematician|physicist|chemist|biologist|economist|manager|ceo|head)"
@@ -201,7 +201,12 @@ _EXPECT: list[tuple[re.Pattern[str], str, bool]] = [
     (re.compile(rf"\b(?:what|which)(?: \w+)? {_ORG_NOUN}\b", re.I), ORG, False),
     (re.compile(rf"\b(?:where|(?:what|which)(?: \w+)? {_PLACE_NOUN})\b", re.I), PLACE, False),
     (
-        re.compile(rf"\b(?:who|whom|whose|(?:what|which)(?: \w+)? {_PERSON_NOUN})\b", re.I),
+        # "who" asks only where it opens the asking part ("To whom ..."), not as a relative
+        # pronoun after it ("What does Kearns advise students who ...?").
+        re.compile(
+            rf"^[\s,;:(]*(?:\w+ )?(?:who|whom|whose)\b|\b(?:what|which)(?: \w+)? {_PERSON_NOUN}\b",
+            re.I,
+        ),
         PERSON,
         False,
     ),
