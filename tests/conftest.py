@@ -20,6 +20,7 @@ from sciqa import Pipeline, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "ingest" / "corpus"
+POISONED_CORPUS = ROOT / "tests" / "fixtures" / "poisoned" / "corpus"
 # What Answer.to_dict() (and so `sciqa ask --json`) holds.
 ANSWER_KEYS = {
     "question", "answer", "abstained", "citations", "timings", "model", "passages", "query",
@@ -59,6 +60,16 @@ def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pipeline(built_home: Path) -> Pipeline:
     """The real offline pipeline over the default corpus (read-only use)."""
     return Pipeline(Settings(home=built_home, progress=False))
+
+
+@pytest.fixture(scope="session")
+def poisoned_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of ``tests/fixtures/poisoned/corpus`` (a real article and a hostile page) with the
+    real embeddings, built once per session; modules copy it (asking and evaluating write)."""
+    home = tmp_path_factory.mktemp("poisoned-built")
+    settings = Settings(home=home, corpus=POISONED_CORPUS, progress=False)
+    Pipeline(settings).ensure_ready()
+    return home
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,9 +77,10 @@ def _obedient(reply: str) -> LLMAnswerer:
 
 
 @pytest.fixture(scope="module")
-def poisoned_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("poisoned-llm")
-    Pipeline(Settings(home=home, corpus=POISONED, progress=False)).ensure_ready()
+def poisoned_home(poisoned_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("poisoned-llm") / "home"
+    shutil.copytree(poisoned_built, home)
+    Pipeline(Settings(home=home, corpus=POISONED, progress=False)).ensure_ready()  # nothing new
     return home
 
 
