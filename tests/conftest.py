@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from sciqa import Pipeline, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "ingest" / "corpus"
+POISONED_CORPUS = ROOT / "tests" / "fixtures" / "poisoned" / "corpus"
 # What Answer.to_dict() (and so `sciqa ask --json`) holds.
 ANSWER_KEYS = {
     "question", "answer", "abstained", "citations", "timings", "model", "passages", "query",
@@ -58,6 +62,16 @@ def pipeline(built_home: Path) -> Pipeline:
     return Pipeline(Settings(home=built_home, progress=False))
 
 
+@pytest.fixture(scope="session")
+def poisoned_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of ``tests/fixtures/poisoned/corpus`` (a real article and a hostile page) with the
+    real embeddings, built once per session; modules copy it (asking and evaluating write)."""
+    home = tmp_path_factory.mktemp("poisoned-built")
+    settings = Settings(home=home, corpus=POISONED_CORPUS, progress=False)
+    Pipeline(settings).ensure_ready()
+    return home
+
+
 @pytest.fixture
 def home_copy(built_home: Path, tmp_path: Path) -> Path:
     """A private copy of the built store, for tests that change it."""
@@ -88,6 +102,62 @@ def run_cli(
         timeout=timeout,
         cwd=cwd,
     )
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a ``sciqa`` run left: the same three fields as ``subprocess.CompletedProcess``."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class _Stderr(logging.Handler):
+    """What a real process does with a record no handler takes (``logging.lastResort``): its
+    message on whatever ``sys.stderr`` is at the time, here the runner's."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+def invoke_cli(
+    *args: str,
+    home: Path,
+    stdin: str | bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Ran:
+    """``sciqa`` run in this process with click's ``CliRunner``: the same command, environment,
+    stdin and working directory as :func:`run_cli`, without a new interpreter loading langchain,
+    Chroma and the embedding model again (about 5 s a run). An exception the command let escape
+    is raised here, where a real process would print a traceback and exit 1. Use :func:`run_cli`
+    where the process itself is under test (argv bytes, signals, the installed entry point)."""
+    from click.testing import CliRunner
+
+    import sciqa
+    from sciqa.cli import cli
+
+    full_env = {"SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false", **(env or {})}
+    # pytest's log capture holds the root logger, so a warning would not reach stderr as it
+    # does in a process of its own; put it there.
+    handler = _Stderr()
+    logging.getLogger().addHandler(handler)
+    sciqa.default_pipeline.cache_clear()
+    try:
+        with contextlib.chdir(cwd or Path.cwd()):
+            result = CliRunner().invoke(
+                cli, list(args), input=stdin, env=full_env, prog_name="sciqa"
+            )
+    finally:
+        logging.getLogger().removeHandler(handler)
+        sciqa.default_pipeline.cache_clear()
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def load_eval_script(name: str) -> Any:

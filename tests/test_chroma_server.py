@@ -17,7 +17,7 @@ import pytest
 
 from sciqa import Pipeline, Settings
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 QUESTIONS = (
     "When did Amazon launch the Amazon Scholars program?",
@@ -95,8 +95,11 @@ def test_ingest_and_ask_through_a_chroma_server(
             p.chunk_id for p in pipeline.retrieve(question)
         ]
 
-    # the command line, told only SCIQA_CHROMA_URL, answers from the server
-    done = run_cli("ask", QUESTIONS[0], "--json", home=home, env={"SCIQA_CHROMA_URL": chroma_url})
+    # the command line (run in process: the server is what is under test), told only
+    # SCIQA_CHROMA_URL, answers from the server
+    done = invoke_cli(
+        "ask", QUESTIONS[0], "--json", home=home, env={"SCIQA_CHROMA_URL": chroma_url}
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["answer"] == pipeline.ask(QUESTIONS[0]).answer
 

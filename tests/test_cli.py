@@ -1,4 +1,6 @@
-"""The installed ``sciqa`` command, run in a subprocess against a copy of the real store."""
+"""The ``sciqa`` command against a copy of the real store: in this process through click's
+``CliRunner`` (``invoke_cli``), and as the installed command in a process of its own
+(``run_cli``) where the process is what is tested: the entry point, argv bytes, exit codes."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ANSWER_KEYS, CORPUS, ROOT, run_cli
+from .conftest import ANSWER_KEYS, CORPUS, ROOT, invoke_cli, run_cli
 
 QUESTION = "When did Amazon launch the Amazon Scholars program?"
 CITATION_KEYS = {
@@ -41,6 +43,7 @@ def assert_clean_error(result, *needles: str) -> str:  # type: ignore[no-untyped
 
 
 def test_ask_json_gives_one_object_with_verifiable_citations(home_copy: Path) -> None:
+    # the installed command, end to end in a process of its own
     result = run_cli("ask", QUESTION, "--json", home=home_copy)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
@@ -64,7 +67,7 @@ def test_ask_json_gives_one_object_with_verifiable_citations(home_copy: Path) ->
 
 
 def test_ask_plain_prints_answer_and_sources(home_copy: Path) -> None:
-    result = run_cli("ask", QUESTION, home=home_copy)
+    result = invoke_cli("ask", QUESTION, home=home_copy)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "2019" in out.split("\n\n")[0]
@@ -86,7 +89,7 @@ def test_ask_plain_shows_only_the_checked_llm_answer_and_what_was_removed(home_c
     server = Scripted([(200, sse(reply), 0.0)])
     try:
         env = {"OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "sk-test", "SCIQA_MODEL": "m"}
-        result = run_cli("ask", QUESTION, "--llm", "openai", home=home_copy, env=env)
+        result = invoke_cli("ask", QUESTION, "--llm", "openai", home=home_copy, env=env)
     finally:
         server.close()
     assert result.returncode == 0, result.stderr
@@ -102,7 +105,7 @@ def test_ask_plain_shows_only_the_checked_llm_answer_and_what_was_removed(home_c
 
 
 def test_ask_plain_says_what_it_searched_for_when_it_corrected_spelling(home_copy: Path) -> None:
-    result = run_cli("ask", "What does Michael Kerns advise students?", home=home_copy)
+    result = invoke_cli("ask", "What does Michael Kerns advise students?", home=home_copy)
     assert result.returncode == 0, result.stderr
     assert "(searched for: What does Michael Kearns advise students?)" in result.stdout
 
@@ -114,7 +117,7 @@ def test_ask_stdin_answers_each_line_in_order(home_copy: Path) -> None:
         "Who are Michael Kearns and Aaron Roth?",
     ]
     stdin = f"{questions[0]}\n\n{questions[1]}\n   \n{questions[2]}\n"
-    result = run_cli("ask", "-", "--json", home=home_copy, stdin=stdin)
+    result = invoke_cli("ask", "-", "--json", home=home_copy, stdin=stdin)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3, result.stdout
@@ -126,17 +129,11 @@ def test_ask_stdin_answers_each_line_in_order(home_copy: Path) -> None:
 
 def test_ask_stdin_a_line_that_is_not_utf8_is_that_lines_error(home_copy: Path) -> None:
     """Issue 15, item 6: was exit 2 at line 2, and line 3 never answered."""
-    import os
-    import subprocess
-    import sys
-
     stdin = f"{QUESTION}\nWhen \xff?\nWho wrote The Ethical Algorithm?\n".encode("latin-1")
-    exe = Path(sys.executable).with_name("sciqa")
-    env = {**os.environ, "SCIQA_HOME": str(home_copy), "SCIQA_PROGRESS": "false"}
     for as_json in (True, False):
-        args = [str(exe), "ask", "-", *(["--json"] if as_json else [])]
-        done = subprocess.run(args, input=stdin, capture_output=True, env=env, timeout=180)
-        out, err = done.stdout.decode(), done.stderr.decode()
+        args = ["ask", "-", *(["--json"] if as_json else [])]
+        done = invoke_cli(*args, home=home_copy, stdin=stdin)
+        out, err = done.stdout, done.stderr
         assert done.returncode == 1, err  # a line failed: said at the end, after the others
         assert "Traceback" not in err and "unexpected" not in err
         if as_json:
@@ -150,7 +147,7 @@ def test_ask_stdin_a_line_that_is_not_utf8_is_that_lines_error(home_copy: Path) 
             }
         else:
             assert "Kearns" in out and "sciqa: error: line 2: the question is not UTF-8" in err
-    help_text = run_cli("ask", "--help", home=home_copy).stdout
+    help_text = invoke_cli("ask", "--help", home=home_copy).stdout
     assert "line's error" in " ".join(help_text.split())
 
 
@@ -173,7 +170,7 @@ def test_a_question_argument_that_is_not_utf8_is_a_clean_error(home_copy: Path) 
 
 @pytest.mark.parametrize("question", ["", "   "], ids=["empty", "blank"])
 def test_empty_question_is_a_clean_error(home_copy: Path, question: str) -> None:
-    result = run_cli("ask", question, home=home_copy)
+    result = invoke_cli("ask", question, home=home_copy)
     assert_clean_error(result, "empty")
     assert result.stdout == ""
 
@@ -182,10 +179,10 @@ def test_huge_question_is_a_clean_error(home_copy: Path) -> None:
     # 200 KB cannot go through argv (Linux caps one argument at 128 KiB), so it comes on stdin
     question = ("Why " + "very " * 40_000 + "long?")[:200_000]
     assert len(question.encode()) >= 200_000
-    result = run_cli("ask", "-", home=home_copy, stdin=question + "\n")
+    result = invoke_cli("ask", "-", home=home_copy, stdin=question + "\n")
     line = assert_clean_error(result, "line 1:", "200,000 characters", "limit")
     assert len(line) < 500  # the question itself is not echoed back
-    as_json = run_cli("ask", "-", "--json", home=home_copy, stdin=f"{QUESTION}\n{question}\n")
+    as_json = invoke_cli("ask", "-", "--json", home=home_copy, stdin=f"{QUESTION}\n{question}\n")
     assert as_json.returncode == 1
     ok, failed = (json.loads(x) for x in as_json.stdout.splitlines())
     assert "2019" in ok["answer"]
@@ -195,7 +192,7 @@ def test_huge_question_is_a_clean_error(home_copy: Path) -> None:
 
 def test_ingest_missing_path_is_a_clean_error(home_copy: Path) -> None:
     manifest = (home_copy / "store" / "manifest.json").read_bytes()
-    result = run_cli("ingest", "/no/such/path", home=home_copy)
+    result = invoke_cli("ingest", "/no/such/path", home=home_copy)
     assert_clean_error(result, "/no/such/path")
     assert (home_copy / "store" / "manifest.json").read_bytes() == manifest
 
@@ -205,7 +202,7 @@ def test_ingest_missing_path_is_a_clean_error(home_copy: Path) -> None:
 )
 def test_garbage_manifest_is_a_clean_error(home_copy: Path, args: tuple[str, ...]) -> None:
     (home_copy / "store" / "manifest.json").write_text("not json", encoding="utf-8")
-    result = run_cli(*args, home=home_copy)
+    result = invoke_cli(*args, home=home_copy)
     assert_clean_error(result, "manifest", "--rebuild")
     assert result.stdout == ""
 
@@ -215,7 +212,7 @@ def test_garbage_manifest_is_a_clean_error(home_copy: Path, args: tuple[str, ...
 
 def test_ingest_dry_run_json_on_unchanged_store(home_copy: Path) -> None:
     manifest = (home_copy / "store" / "manifest.json").read_bytes()
-    result = run_cli("ingest", "--dry-run", "--json", home=home_copy)
+    result = invoke_cli("ingest", "--dry-run", "--json", home=home_copy)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["dry_run"] is True
@@ -235,12 +232,12 @@ def test_ingest_folder_then_ask_about_it(tmp_path: Path) -> None:
         "It stands on a granite ridge above the village of Kvernholt.\n",
         encoding="utf-8",
     )
-    ingested = run_cli("ingest", str(folder), "--json", home=home)
+    ingested = invoke_cli("ingest", str(folder), "--json", home=home)
     assert ingested.returncode == 0, ingested.stderr
     report = json.loads(ingested.stdout)
     assert report["added"] == ["observatory.txt"] and report["chunks_added"] >= 1
 
-    result = run_cli("ask", "When was the Kvernholt Observatory founded?", "--json", home=home)
+    result = invoke_cli("ask", "When was the Kvernholt Observatory founded?", "--json", home=home)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["abstained"] is False
@@ -256,13 +253,13 @@ def test_ingest_folder_then_ask_about_it(tmp_path: Path) -> None:
 
 
 def test_help_shows_examples(tmp_path: Path) -> None:
-    top = run_cli("--help", home=tmp_path / "h")
+    top = invoke_cli("--help", home=tmp_path / "h")
     assert top.returncode == 0, top.stderr
     assert "Examples:" in top.stdout
     assert 'sciqa ask "' in top.stdout
     assert "ask" in top.stdout and "ingest" in top.stdout
 
-    sub = run_cli("ask", "--help", home=tmp_path / "h")
+    sub = invoke_cli("ask", "--help", home=tmp_path / "h")
     assert sub.returncode == 0, sub.stderr
     assert "Example:" in sub.stdout
     assert re.search(r"^\s+sciqa ask \S.*--json", sub.stdout, re.MULTILINE), sub.stdout
@@ -275,8 +272,8 @@ def test_ingest_rebuild_without_paths_keeps_the_users_folder(tmp_path: Path) -> 
     notes.mkdir()
     (notes / "tea.md").write_text("# Tea\n\nOolong tea is partly oxidised.\n", encoding="utf-8")
     home = tmp_path / "home"
-    assert run_cli("ingest", str(notes), home=home).returncode == 0
-    rebuilt = run_cli("ingest", "--rebuild", "--json", home=home)
+    assert invoke_cli("ingest", str(notes), home=home).returncode == 0
+    rebuilt = invoke_cli("ingest", "--rebuild", "--json", home=home)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert json.loads(rebuilt.stdout)["added"] == ["tea.md"]  # not the bundled corpus
 
@@ -297,7 +294,7 @@ def _listening_socket() -> socket.socket:
 def test_ui_on_a_busy_port_is_one_line_in_sciqas_words(tmp_path: Path) -> None:
     with _listening_socket() as busy:
         port = busy.getsockname()[1]
-        result = run_cli("ui", "--port", str(port), home=tmp_path / "h", timeout=60)
+        result = invoke_cli("ui", "--port", str(port), home=tmp_path / "h")
     line = assert_clean_error(result, f"port {port} is in use", "--port")
     assert line == f"sciqa: error: port {port} is in use; pick another with --port"
     for advice in GRADIO_ADVICE:

@@ -17,7 +17,7 @@ from sciqa import ConfigError, Endpoint, LocalServer, discovery, find_local_serv
 from sciqa.cli import cli
 from tests.openai_server import Scripted, models_list
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 
 @pytest.fixture
@@ -196,8 +196,8 @@ def test_cli_models_says_plainly_when_none_is_found(monkeypatch) -> None:
 
 
 def test_cli_models_refuses_a_remote_place_in_one_line(tmp_path: Path) -> None:
-    done = run_cli("models", home=tmp_path, env={"SCIQA_LOCAL_SERVERS": "192.168.1.9:8080"})
+    done = invoke_cli("models", home=tmp_path, env={"SCIQA_LOCAL_SERVERS": "192.168.1.9:8080"})
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("sciqa: error: SCIQA_LOCAL_SERVERS entry '192.168.1.9:8080'")
-    help_text = run_cli("models", "--help", home=tmp_path).stdout
+    help_text = invoke_cli("models", "--help", home=tmp_path).stdout
     assert "sciqa models" in help_text and "SCIQA_LOCAL_SERVERS" in help_text

@@ -1,4 +1,4 @@
-"""``sciqa eval`` on a small gold subset, in a subprocess against a copy of the real store."""
+"""``sciqa eval`` on a small gold subset, run in process against a copy of the real store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from sciqa.evaluation import METRICS
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, invoke_cli
 
 SUBSET = ["g001", "g005", "g045", "g061", "g083", "g085", "g102", "g103"]
 VOLATILE = {"generated", "seconds", "latency_ms", "setup_seconds", "previous", "misses"}
@@ -43,7 +43,7 @@ def subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first(eval_home: Path, subset: Path) -> dict[str, Any]:
     out = subset.parent / "reports"
-    result = run_cli("eval", "--gold", str(subset), "--out", str(out), home=eval_home, timeout=600)
+    result = invoke_cli("eval", "--gold", str(subset), "--out", str(out), home=eval_home)
     assert result.returncode == 0, result.stderr[-3000:]
     return {
         "result": result,
@@ -96,7 +96,7 @@ def test_eval_scores_both_pipelines_and_writes_three_reports(first: dict[str, An
 def test_json_and_a_missed_threshold_exit_non_zero(
     first: dict[str, Any], eval_home: Path, subset: Path
 ) -> None:
-    result = run_cli(
+    result = invoke_cli(
         "eval",
         "--gold",
         str(subset),
@@ -106,7 +106,6 @@ def test_json_and_a_missed_threshold_exit_non_zero(
         "--threshold",
         "answer_accuracy=1.01",
         home=eval_home,
-        timeout=600,
     )
     assert result.returncode == 1, result.stderr[-3000:]
     report = json.loads(result.stdout)
@@ -126,7 +125,7 @@ def test_json_and_a_missed_threshold_exit_non_zero(
 
 
 def test_unknown_threshold_name_is_a_clean_error(eval_home: Path) -> None:
-    result = run_cli("eval", "--threshold", "answr_accuracy=0.5", home=eval_home)
+    result = invoke_cli("eval", "--threshold", "answr_accuracy=0.5", home=eval_home)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr

@@ -4,6 +4,7 @@ with the real pipeline and the naive baseline."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ HOSTILE = "scholars_notice.txt"
 
 
 @pytest.fixture(scope="module")
-def poisoned_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+def poisoned_pipeline(poisoned_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     home = tmp_path_factory.mktemp("poisoned") / "home"
+    shutil.copytree(poisoned_built, home)  # the corpus, already indexed: nothing to embed
     return Pipeline(Settings(home=home, corpus=FIXTURE / "corpus", progress=False))
 
 

@@ -26,7 +26,7 @@ from sciqa.documents import OUTSIDE, Span, discover, parse, read_file, shown
 from sciqa.schema import Skipped
 from sciqa.store import Store
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 from .test_store import _text, make_pipeline
 
 T = TypeVar("T")
@@ -200,8 +200,8 @@ def test_sciqa_ingest_names_the_link_it_skips_and_follows_it_when_asked(tmp_path
     root = _linked_folder(tmp_path)
     home = tmp_path / "h"
 
-    plain = run_cli("ingest", str(root), "--dry-run", home=home)
-    followed = run_cli("ingest", str(root), "--dry-run", "--follow-links", "--json", home=home)
+    plain = invoke_cli("ingest", str(root), "--dry-run", home=home)
+    followed = invoke_cli("ingest", str(root), "--dry-run", "--follow-links", "--json", home=home)
 
     assert plain.returncode == 0, plain.stderr
     assert f"skipped   {root / 'passwd.txt'}: {OUTSIDE}" in plain.stderr.splitlines()
@@ -296,7 +296,7 @@ def test_sciqa_ingest_prints_a_name_with_a_newline_on_one_line(tmp_path: Path) -
     root.mkdir()
     (root / "a\nremoved   secret.txt").write_text(_text("newline"), encoding="utf-8")
 
-    result = run_cli("ingest", str(root), "--dry-run", home=tmp_path / "h")
+    result = invoke_cli("ingest", str(root), "--dry-run", home=tmp_path / "h")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "added     a\\nremoved   secret.txt"

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from sciqa import NOT_FOUND, Answer, ModelError, Pipeline, Settings, find_local_servers
 from sciqa.citations import strip_markers
 from sciqa.cli import cli
-from tests.conftest import CORPUS, run_cli
+from tests.conftest import CORPUS, invoke_cli
 from tests.openai_server import Scripted, models_list, sse
 
 # Read at import, before the autouse fixture clears the OpenAI variables for each test.
@@ -282,7 +282,7 @@ def _closed_port() -> int:
 def test_cli_with_no_server_listening_answers_offline_with_one_line(home_copy: Path) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     started = time.monotonic()
-    result = run_cli(
+    result = invoke_cli(
         "ask", QUESTION, "--llm", "openai", home=home_copy, env={"OPENAI_BASE_URL": url}
     )
     assert result.returncode == 0, result.stderr
@@ -299,7 +299,7 @@ def test_cli_with_no_server_listening_answers_offline_with_one_line(home_copy: P
 def test_cli_no_fallback_fails_fast_with_one_line(home_copy: Path) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     started = time.monotonic()
-    result = run_cli(
+    result = invoke_cli(
         "ask", QUESTION, "--llm", "openai", "--json", "--no-fallback",
         home=home_copy, env={"OPENAI_BASE_URL": url},
     )  # fmt: skip

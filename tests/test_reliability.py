@@ -33,7 +33,7 @@ import sciqa
 from sciqa import Pipeline, QuestionError, Settings, StoreError
 from sciqa.store import Store
 
-from .conftest import CORPUS, run_cli
+from .conftest import CORPUS, invoke_cli, run_cli
 from .test_cli import assert_clean_error
 
 QUESTION = "When did Amazon launch the Amazon Scholars program?"
@@ -59,9 +59,12 @@ def assert_verified(answer: dict, *folders: Path) -> None:
         assert any(t[c["start"] : c["end"]] == c["quote"] for t in texts), c
 
 
-def ask_json(home: Path, *questions: str, env: dict[str, str] | None = None) -> list[dict]:
-    """``sciqa ask - --json`` for each question, in one process."""
-    done = run_cli("ask", "-", "--json", home=home, stdin="\n".join(questions) + "\n", env=env)
+def ask_json(
+    home: Path, *questions: str, env: dict[str, str] | None = None, run: Callable = invoke_cli
+) -> list[dict]:
+    """``sciqa ask - --json`` for each question, in one run (in this process; in a process of
+    its own with ``run=run_cli``)."""
+    done = run("ask", "-", "--json", home=home, stdin="\n".join(questions) + "\n", env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     answers = [json.loads(line) for line in done.stdout.splitlines()]
@@ -103,7 +106,9 @@ def test_the_longest_argument_linux_allows_is_refused_quickly(home_copy: Path) -
 
 def test_a_huge_line_among_good_ones_fails_alone(home_copy: Path) -> None:
     huge = "x" * 200_000
-    done = run_cli("ask", "-", "--json", home=home_copy, stdin=f"{QUESTION}\n{huge}\n{QUESTION}\n")
+    done = invoke_cli(
+        "ask", "-", "--json", home=home_copy, stdin=f"{QUESTION}\n{huge}\n{QUESTION}\n"
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     first, error, last = (json.loads(line) for line in done.stdout.splitlines())
     assert_scholars_answered(first)
@@ -182,7 +187,7 @@ def test_ingest_of_a_folder_with_bad_files_takes_the_good_and_names_the_bad(
 ) -> None:
     folder = write_bad_folder(tmp_path / "mixed")
     started = time.monotonic()
-    done = run_cli("ingest", str(folder), home=home_copy)
+    done = invoke_cli("ingest", str(folder), home=home_copy)
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 120  # the 50 MB file is not read
     assert "Traceback" not in done.stderr
@@ -271,7 +276,7 @@ CORRUPT_DB = {
 @pytest.mark.parametrize("how", CORRUPT_DB.values(), ids=CORRUPT_DB.keys())
 def test_a_corrupt_chroma_database_is_a_clear_error(home_copy: Path, how) -> None:
     how(home_copy / "store" / "chroma" / "chroma.sqlite3")
-    result = run_cli("ask", QUESTION, "--json", home=home_copy)
+    result = invoke_cli("ask", QUESTION, "--json", home=home_copy)
     assert_clean_error(result, "cannot open the Chroma store", "sciqa ingest --rebuild")
     assert result.stdout == ""  # no answer at all rather than a garbage one
     assert result.returncode == 1
@@ -282,7 +287,7 @@ def test_ingest_rebuild_recovers_from_a_corrupt_database(home_copy: Path, tmp_pa
     folder = tmp_path / "notes"
     folder.mkdir()
     (folder / "observatory.txt").write_text(NEW_FACTS, encoding="utf-8")
-    done = run_cli("ingest", str(folder), "--rebuild", home=home_copy)
+    done = invoke_cli("ingest", str(folder), "--rebuild", home=home_copy)
     assert done.returncode == 0, done.stderr
     (announced,) = [ln for ln in done.stderr.splitlines() if "cannot be opened" in ln]
     assert "moved it to" in announced and "rebuilding" in announced
@@ -322,7 +327,7 @@ def test_a_broken_bm25_index_is_rebuilt_in_memory_and_announced(
 
 def test_a_broken_bm25_index_through_the_cli(home_copy: Path) -> None:
     (home_copy / "store" / "bm25" / "ids.json").write_text("garbage", encoding="utf-8")
-    done = run_cli("ask", QUESTION, "--json", home=home_copy)
+    done = invoke_cli("ask", QUESTION, "--json", home=home_copy)
     assert done.returncode == 0, done.stderr
     assert_scholars_answered(json.loads(done.stdout))
     (warning,) = done.stderr.strip().splitlines()
@@ -352,7 +357,7 @@ def test_a_store_built_with_another_model_is_refused_by_the_cli(home_copy: Path)
     manifest["embedding_model"] = "text-embedding-3-small"
     path.write_text(json.dumps(manifest), encoding="utf-8")
     for args in (("ask", QUESTION), ("ingest",)):
-        result = run_cli(*args, home=home_copy)
+        result = invoke_cli(*args, home=home_copy)
         line = assert_clean_error(result, "text-embedding-3-small", "sciqa ingest --rebuild")
         assert "SCIQA_EMBEDDINGS" in line and result.stdout == ""
     assert json.loads(path.read_text(encoding="utf-8")) == manifest  # refused, not changed
@@ -386,7 +391,7 @@ def test_a_database_locked_by_another_process_is_a_clear_error(
     home_copy: Path, sqlite_locker: subprocess.Popen
 ) -> None:
     started = time.monotonic()
-    result = run_cli("ask", QUESTION, home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
+    result = invoke_cli("ask", QUESTION, home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
     assert time.monotonic() - started < 60  # Chroma alone would wait as long as the lock is held
     assert_clean_error(result, "locked by another process", "try again", "SCIQA_LOCK_TIMEOUT")
     assert result.stdout == ""
@@ -415,7 +420,7 @@ def test_a_second_ingest_waits_then_says_another_is_running(
     home_copy: Path, ingest_holder: subprocess.Popen
 ) -> None:
     manifest = (home_copy / "store" / "manifest.json").read_bytes()
-    result = run_cli("ingest", home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
+    result = invoke_cli("ingest", home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
     assert_clean_error(result, f"another ingest (process {ingest_holder.pid})", "try again")
     assert (home_copy / "store" / "manifest.json").read_bytes() == manifest
     # answering needs no ingest lock
@@ -423,7 +428,7 @@ def test_a_second_ingest_waits_then_says_another_is_running(
     assert_scholars_answered(answer)
     ingest_holder.kill()  # the system releases the lock of a killed process
     ingest_holder.wait()
-    done = run_cli("ingest", "--json", home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
+    done = invoke_cli("ingest", "--json", home=home_copy, env={"SCIQA_LOCK_TIMEOUT": "1"})
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["unchanged"]) == 5
 
@@ -739,7 +744,8 @@ def _survive_kill(
 
     # 1. what the kill left is consistent, and the next `sciqa ask` answers from it
     assert_store_consistent(home)
-    (answer,) = ask_json(home, QUESTION)
+    # (each a process of its own, as after a real kill: no state carried between them)
+    (answer,) = ask_json(home, QUESTION, run=run_cli)
     assert_scholars_answered(answer, docs, CORPUS)  # the old or the new version of a file
 
     # 2. the next `sciqa ingest` completes, and the store is what a clean ingest makes
@@ -756,7 +762,7 @@ def _survive_kill(
     # 3. and it answers from the new corpus only (its chunks equal the reference's: asked once)
     if not ask_after:
         return killed, phase
-    old, new, removed = ask_json(home, QUESTION, NEW_QUESTION, REMOVED_QUESTION)
+    old, new, removed = ask_json(home, QUESTION, NEW_QUESTION, REMOVED_QUESTION, run=run_cli)
     assert_scholars_answered(old, docs)
     assert "1931" in new["answer"] and {c["source"] for c in new["citations"]} == {
         "observatory.txt"

@@ -21,7 +21,7 @@ from sciqa import ModelError, Pipeline, Settings, StoreMismatchError
 from sciqa.redaction import RedactFilter, StreamRedactor, redact
 from sciqa_ui import handlers as h
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 from .openai_server import Embedder, Scripted, sse
 
 QUESTION = "When did Amazon launch the Amazon Scholars program?"
@@ -113,7 +113,7 @@ def test_an_embedding_server_that_echoes_the_key_is_a_clear_error_without_it(
     server = _refusing()
     try:
         env = {"SCIQA_EMBEDDINGS": "openai", "OPENAI_BASE_URL": server.url}
-        done = run_cli("ask", QUESTION, home=tmp_path / "home", env=env)
+        done = invoke_cli("ask", QUESTION, home=tmp_path / "home", env=env)
     finally:
         server.close()
     assert server.keys and server.keys[0] == key  # it was sent, and echoed back
@@ -147,7 +147,7 @@ def test_a_model_that_streams_the_key_shows_it_nowhere(
     seen: list[str] = []
     env = {"OPENAI_BASE_URL": echoing.url, "SCIQA_LLM": "openai"}
     for args in (("--json",), ()):
-        done = run_cli("ask", QUESTION, *args, home=home_copy, env=env)
+        done = invoke_cli("ask", QUESTION, *args, home=home_copy, env=env)
         assert done.returncode == 0, done.stderr
         seen += [done.stdout, done.stderr]
     assert "2019" in seen[0] and "***" in seen[0]
@@ -167,16 +167,16 @@ def test_a_model_that_streams_the_key_shows_it_nowhere(
 
 
 def test_a_password_in_the_base_url_is_never_printed(
-    key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    key: str, home_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     password = f"pw{uuid.uuid4().hex}"
     url = f"http://sciqa:{password}@127.0.0.1:{_closed_port()}/v1"
     env = {"OPENAI_BASE_URL": url, "SCIQA_LLM": "openai", "SCIQA_LLM_RETRIES": "0"}
-    home = tmp_path / "home"
-    failed = run_cli("ask", QUESTION, "--no-fallback", home=home, env=env)
+    home = home_copy  # the shared built store: an empty home would index the corpus first
+    failed = invoke_cli("ask", QUESTION, "--no-fallback", home=home, env=env)
     assert failed.returncode == 1
     assert "cannot reach the model server at http://sciqa:***@127.0.0.1:" in failed.stderr
-    quoted = run_cli("ask", QUESTION, home=home, env=env)  # offline, with a notice naming it
+    quoted = invoke_cli("ask", QUESTION, home=home, env=env)  # offline, with a notice naming it
     assert quoted.returncode == 0 and "http://sciqa:***@127.0.0.1:" in quoted.stderr
     assert _leaks(password, failed.stdout, failed.stderr, quoted.stdout, quoted.stderr) == []
     monkeypatch.setenv("OPENAI_BASE_URL", url)  # the page's server, given the same URL

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from sciqa.evaluation import injection_resisted, load_gold
 from sciqa.generation import LLMAnswerer
 from sciqa_ui import handlers as h
 
-from .conftest import CORPUS, ROOT, run_cli
+from .conftest import CORPUS, ROOT, invoke_cli
 from .openai_server import Scripted, sse
 
 POISONED = Path(__file__).parent / "fixtures" / "poisoned" / "corpus"
@@ -76,9 +77,10 @@ def _obedient(reply: str) -> LLMAnswerer:
 
 
 @pytest.fixture(scope="module")
-def poisoned_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("poisoned-llm")
-    Pipeline(Settings(home=home, corpus=POISONED, progress=False)).ensure_ready()
+def poisoned_home(poisoned_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("poisoned-llm") / "home"
+    shutil.copytree(poisoned_built, home)
+    Pipeline(Settings(home=home, corpus=POISONED, progress=False)).ensure_ready()  # nothing new
     return home
 
 
@@ -160,13 +162,13 @@ def test_the_api_key_goes_to_the_server_and_nowhere_else(
     #    the key (401) and failing with the key in its error body (500), as errors (no
     #    fallback: the error messages, which repeat what the server said, are under test)
     env = {"OPENAI_API_KEY": canary, "SCIQA_LLM_RETRIES": "0"}
-    done = run_cli("ask", question, "--json", home=home_copy, env=env)
+    done = invoke_cli("ask", question, "--json", home=home_copy, env=env)
     assert done.returncode == 0, done.stderr
     seen += [done.stdout, done.stderr]
     for status, code in ((200, 0), (401, 1), (500, 1)):
         url_env = {**env, "OPENAI_BASE_URL": keyed[status].url}
         args = ["ask", question, "--llm", "openai", "--json", "--no-fallback"]
-        done = run_cli(*args, home=home_copy, env=url_env)
+        done = invoke_cli(*args, home=home_copy, env=url_env)
         assert done.returncode == code, done.stderr
         seen += [done.stdout, done.stderr]
         assert keyed[status].keys == [canary]  # the key was used: the test is not vacuous

@@ -493,7 +493,7 @@ def _survive_kill(scene: dict, home: Path, kind: str, delay: float) -> tuple[boo
     assert journal(home) == [str(docs)]
 
     # 1. the next question is answered from the user's files only (refilling an empty store)
-    user, amazon = ask_json(home, USER_QUESTION, QUESTION)
+    user, amazon = ask_json(home, USER_QUESTION, QUESTION, run=run_cli)
     for answer in (user, amazon):
         cited = {c["source"] for c in answer["citations"]}
         assert cited <= USER_FILES and {p["source"] for p in answer["passages"]} <= USER_FILES
