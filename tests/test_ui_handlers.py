@@ -766,7 +766,9 @@ def test_the_page_describes_a_collection_that_is_not_the_bundled_one(tmp_path: P
     for question in about.examples:
         answer = other.ask(question)
         assert not answer.abstained and answer.citations, question
-    assert page(other, collection) is about  # worked out once per store build
+    view = current(other)
+    assert view.page == about
+    assert current(other) is view  # worked out once per store build
 
 
 def test_the_page_follows_an_ingest_made_by_another_pipeline(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from sciqa.documents import SourceFile, parse, shown
 from sciqa.embeddings import embed_array
 from sciqa.errors import IngestError, SciQAError, StoreError
 from sciqa.manifest import Manifest
+from sciqa.providers import short
 from sciqa.reading import Read, read_sources
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
@@ -126,9 +127,10 @@ def guarded(store: Store, settings: Settings, write: Callable[[], T]) -> T:
     except SciQAError:
         raise
     except Exception as e:
+        why = short(str(e) or type(e).__name__, 160)
         if _disk_full(e, store.dir):
             raise StoreError(
-                f"the disk holding {settings.home} is full ({_short(e)}). Free some space, "
+                f"the disk holding {settings.home} is full ({why}). Free some space, "
                 "then run `sciqa ingest` again to finish: nothing was lost, the store answers "
                 "as it did before, with the files finished before the disk filled"
             ) from e
@@ -136,7 +138,7 @@ def guarded(store: Store, settings: Settings, write: Callable[[], T]) -> T:
             raise read_only_error(store.dir, e) from e
         if type(e).__module__.startswith("chromadb"):
             raise StoreError(
-                f"Chroma could not write to the store at {store.dir} ({_short(e)}). Nothing "
+                f"Chroma could not write to the store at {store.dir} ({why}). Nothing "
                 "was lost: the store answers as it did before; run `sciqa ingest` again to "
                 "finish, and `sciqa ingest --rebuild` if this happens again"
             ) from e
@@ -238,11 +240,6 @@ def _disk_full(e: BaseException, where: Path) -> bool:
         return shutil.disk_usage(where).free < LOW_DISK_BYTES
     except OSError:
         return False
-
-
-def _short(e: BaseException, limit: int = 160) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sync(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sciqa.lexical import Lexicon, term_words, terms
+from sciqa.providers import short
 
 log = logging.getLogger("sciqa")
 
@@ -155,7 +156,7 @@ def load_or_build(
             "sciqa: warning: the BM25 index in %s cannot be read (%s); using one rebuilt "
             "from the collection. Run `sciqa ingest` to repair it on disk",
             folder,
-            _short(problem),
+            short(f"{type(problem).__name__}: {problem}", 160),
         )
     elif tracked:
         log.warning(
@@ -167,8 +168,3 @@ def load_or_build(
         with contextlib.suppress(OSError):
             index.save(folder)
     return index
-
-
-def _short(e: Exception, limit: int = 160) -> str:
-    text = " ".join(f"{type(e).__name__}: {e}".split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

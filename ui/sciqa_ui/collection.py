@@ -124,8 +124,6 @@ BUNDLED = Page(
     placeholder="Ask about the articles or their job listings, then press Enter",
 )
 
-_pages: dict[tuple[str, str | None], Page] = {}  # (store folder, BM25 build) -> page
-
 
 @dataclass(frozen=True)
 class View:
@@ -176,15 +174,9 @@ def is_bundled(pipeline: Pipeline) -> bool:
 
 
 def page(pipeline: Pipeline, collection: Collection) -> Page:
-    """The page for what ``pipeline``'s store holds, worked out once per store build (the one
-    ``collection`` describes)."""
-    key = (str(pipeline.settings.store_dir), collection.build)
-    if key[1] and key in _pages:
-        return _pages[key]
-    made = BUNDLED if is_bundled(pipeline) else _page_of(pipeline, collection)
-    if key[1]:
-        _pages[key] = made
-    return made
+    """The page for what ``collection`` describes of ``pipeline``'s store (its examples are
+    checked by asking them: :func:`current` keeps the result per store build)."""
+    return BUNDLED if is_bundled(pipeline) else _page_of(pipeline, collection)
 
 
 def _page_of(pipeline: Pipeline, collection: Collection) -> Page:
