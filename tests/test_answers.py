@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sciqa import NOT_FOUND, Pipeline
-from sciqa.evaluation import load_gold, score, summarize
+from sciqa.harness.evaluation import load_gold, score, summarize
 
 from .conftest import ANSWER_KEYS, CORPUS, ROOT
 

@@ -13,9 +13,9 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage
 
 from sciqa import NOT_FOUND, Answer, Citation, ConfigError, Passage, Removed
-from sciqa.baseline import sentence_spans
-from sciqa.evalrun import Threshold, check, load_thresholds, parse_overrides
-from sciqa.evaluation import (
+from sciqa.harness.baseline import sentence_spans
+from sciqa.harness.evalrun import Threshold, check, load_thresholds, parse_overrides
+from sciqa.harness.evaluation import (
     METRICS,
     GoldItem,
     aggregate,
@@ -23,8 +23,8 @@ from sciqa.evaluation import (
     retrieval_scores,
     score,
 )
-from sciqa.judge import judge_faithfulness, parse_verdict, render_prompt
-from sciqa.metrics import (
+from sciqa.harness.judge import judge_faithfulness, parse_verdict, render_prompt
+from sciqa.harness.metrics import (
     answer_sentences,
     claim_support,
     faithfulness,
@@ -365,8 +365,8 @@ CORPUS = Path(__file__).resolve().parents[1] / "ingest" / "corpus"
 
 @pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl", "train.jsonl"])
 def test_gold_items_hold_checkable_evidence(name: str) -> None:
-    from sciqa.evaluation import load_gold
-    from sciqa.metrics import fact_present, normalize
+    from sciqa.harness.evaluation import load_gold
+    from sciqa.harness.metrics import fact_present, normalize
 
     raw = {p.name: p.read_text(encoding="utf-8-sig") for p in CORPUS.glob("*.txt")}
     items = load_gold(EVALS / name)
@@ -386,7 +386,7 @@ def test_gold_items_hold_checkable_evidence(name: str) -> None:
 def test_gold_set_covers_what_the_harness_promises() -> None:
     from collections import Counter
 
-    from sciqa.evaluation import load_gold
+    from sciqa.harness.evaluation import load_gold
 
     items = load_gold(EVALS / "gold.jsonl")
     kinds = Counter(i.kind for i in items)
@@ -398,7 +398,7 @@ def test_gold_set_covers_what_the_harness_promises() -> None:
 
 
 def test_a_number_fact_is_found_however_the_number_is_written() -> None:
-    from sciqa.metrics import fact_present
+    from sciqa.harness.metrics import fact_present
 
     assert fact_present("ten", "There were 10 recipients [1].")
     assert fact_present("10", "NSF named the first ten recipients.")

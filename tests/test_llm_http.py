@@ -148,7 +148,7 @@ def test_follow_up_is_condensed_by_the_model(server: str, built_home: Path) -> N
 
 def test_faithfulness_judge_over_http(server: str, built_home: Path) -> None:
     """The eval's LLM judge speaks the same protocol; a weak model's reply may hold no verdict."""
-    from sciqa.judge import FaithfulnessVerdict, judge_faithfulness, make_judge_model
+    from sciqa.harness.judge import FaithfulnessVerdict, judge_faithfulness, make_judge_model
 
     settings = _settings(built_home)
     answer = Pipeline(settings).ask(QUESTION, llm="extractive")

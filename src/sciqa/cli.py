@@ -393,7 +393,7 @@ def sources_(as_json: bool) -> None:
         click.echo(f"{r[0]:<{width}}  {r[1]:>5}  {r[2]:>6}  {r[3]}")
 
 
-# -- eval: the harness lives in evalrun.py (running, thresholds) and reporting.py (reports) --
+# -- eval: the harness (sciqa.harness) runs it: evalrun.py runs and checks, reporting.py reports
 
 
 @cli.command("eval")
@@ -468,8 +468,8 @@ def eval_(
     """
     from pathlib import Path
 
-    from sciqa import evalrun, reporting
-    from sciqa.judge import make_judge_model
+    from sciqa.harness import evalrun, reporting
+    from sciqa.harness.judge import make_judge_model
 
     gold_path = Path(gold) if gold else evalrun.default_gold()
     limits_file = Path(thresholds_file) if thresholds_file else gold_path.parent / "thresholds.toml"

@@ -28,8 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from sciqa.lexical import Lexicon
-from sciqa.metrics import (
+from sciqa.harness.metrics import (
     claim_support,
     fact_present,
     faithfulness,
@@ -40,6 +39,7 @@ from sciqa.metrics import (
     strip_markers,
     token_f1,
 )
+from sciqa.lexical import Lexicon
 from sciqa.schema import Answer, Citation, Passage
 
 
@@ -278,8 +278,7 @@ def score(
     the claim check (without it, every word counts as rare)."""
     correct = answer_correct(item, answer)
     cited_gold = cites_gold_source(item, answer)
-    given = tuple(getattr(answer, "passages", ()) or ())
-    passages = [*given, *(retrieved or ())]
+    passages = [*answer.passages, *(retrieved or ())]
     scores: dict[str, float] = {}
     if item.answerable:
         scores["answer_accuracy"] = float(correct)

@@ -20,7 +20,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +44,6 @@ SPLITTER = {
     "sentences": 1,
 }
 _EMBED_BATCH = 64
-_HAS_PASSAGES = "passages" in {f.name for f in fields(Answer)}
 
 
 def read_sources(roots: list[Path]) -> dict[str, SourceFile]:
@@ -188,10 +187,7 @@ class NaivePipeline:
             "answer_ms": round((t2 - t1) * 1000, 1),
             "total_ms": round((t2 - t0) * 1000, 1),
         }
-        answer = replace(answer, question=question.strip(), timings=timings)
-        if _HAS_PASSAGES:
-            answer = replace(answer, passages=tuple(passages))  # type: ignore[call-arg]
-        return answer
+        return replace(answer, question=question.strip(), timings=timings, passages=tuple(passages))
 
 
 def _passage(doc: Document, distance: float) -> Passage:
