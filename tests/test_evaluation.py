@@ -25,9 +25,9 @@ from sciqa.harness.evaluation import (
 )
 from sciqa.harness.judge import judge_faithfulness, parse_verdict, render_prompt
 from sciqa.harness.metrics import (
-    answer_sentences,
     claim_support,
     faithfulness,
+    marked_sentences,
     percentile,
     quotes_valid,
     rank_metrics,
@@ -152,7 +152,7 @@ def test_quote_validity() -> None:
 
 def test_answer_sentences_carry_their_markers() -> None:
     text = "Claim one. [1] Claim two [2]. Claim three [3][4] • bullet [5] lower case."
-    assert answer_sentences(text) == [
+    assert marked_sentences(text) == [
         ("Claim one.", (1,)),
         ("Claim two.", (2,)),
         ("Claim three", (3, 4)),

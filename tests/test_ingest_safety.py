@@ -20,11 +20,12 @@ import pytest
 from click.testing import CliRunner
 
 from sciqa import IngestReport, StoreReadOnlyError
-from sciqa.chunking import chunk_documents, count_tokens, encoding, split_sentences
+from sciqa.chunking import chunk_documents, count_tokens, encoding
 from sciqa.cli import _print_report, cli
 from sciqa.documents import OUTSIDE, Span, discover, parse, read_file, shown
 from sciqa.schema import Skipped
 from sciqa.store import Store
+from sciqa.text import split_sentences
 
 from .conftest import invoke_cli
 from .test_store import _text, make_pipeline

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import tiktoken
 
 from sciqa.documents import Document, Span
+from sciqa.text import split_sentences
 
 TOKENIZER = "cl100k_base"
 _CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
@@ -55,40 +55,6 @@ def prime_tiktoken_cache(cache_dir: Path) -> None:
 
 def count_tokens(text: str) -> int:
     return len(encoding().encode(text, disallowed_special=()))
-
-
-# A sentence ends at . ! ? (plus closing quotes/brackets) before white space and a capital,
-# digit or opening quote; not after an initial ("J.", "Q.") or a common abbreviation.
-_BOUNDARY = re.compile(r"""[.!?]['"”’)\]]*\s+(?=[A-Z0-9“"‘(\[])""")
-_ABBREV = re.compile(
-    r"(?:\b[A-Z]|\b(?:Dr|Mr|Mrs|Ms|Prof|Inc|Ltd|Jr|Sr|St|vs|etc|e\.g|i\.e|No|Fig|al|U\.S))[.]$"
-)
-
-
-_CLOSERS = "'\"”’)]"
-_ABBREV_CHARS = 8  # the longest abbreviation, its full stop and the character before it
-
-
-def split_sentences(span: Span) -> list[Span]:
-    """Split a paragraph into sentences; each keeps its offsets in the file."""
-    out: list[Span] = []
-    begin = 0
-    text = span.text
-    for m in _BOUNDARY.finditer(text):
-        end = m.start() + len(m.group(0).rstrip())
-        stop = end
-        while stop > begin and text[stop - 1] in _CLOSERS:
-            stop -= 1
-        # Only the end of the sentence so far is looked at: "J. K. L. ..." stays linear.
-        if _ABBREV.search(text, max(begin, stop - _ABBREV_CHARS), stop):
-            continue
-        piece = text[begin:end]
-        if piece.strip():
-            out.append(Span(span.start + begin, span.start + end, piece))
-        begin = m.end()
-    if text[begin:].strip():
-        out.append(Span(span.start + begin, span.end, text[begin:]))
-    return out
 
 
 def _limit(sentence: Span, max_tokens: int) -> Iterator[Span]:

@@ -24,9 +24,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sciqa.chunking import split_sentences
 from sciqa.documents import SourceFile, Span, discover, read_file
 from sciqa.schema import Answer, Passage
+from sciqa.text import split_sentences
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -59,7 +59,7 @@ def read_sources(roots: list[Path]) -> dict[str, SourceFile]:
 
 def sentence_spans(text: str, start: int) -> tuple[tuple[int, int, int], ...]:
     """(offset in ``text``, start, end in the file) of each sentence of a raw chunk that begins
-    at ``start`` in its file: each line split with :func:`sciqa.chunking.split_sentences`."""
+    at ``start`` in its file: each line split with :func:`sciqa.text.split_sentences`."""
     spans: list[tuple[int, int, int]] = []
     pos = 0
     for raw in text.split("\n"):

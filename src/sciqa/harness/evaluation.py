@@ -36,11 +36,11 @@ from sciqa.harness.metrics import (
     percentile,
     quotes_valid,
     rank_metrics,
-    strip_markers,
     token_f1,
 )
 from sciqa.lexical import Lexicon
 from sciqa.schema import Answer, Citation, Passage
+from sciqa.text import strip_markers
 
 
 class GoldItem(BaseModel):
