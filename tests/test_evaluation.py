@@ -15,14 +15,8 @@ from langchain_core.messages import AIMessage
 from sciqa import NOT_FOUND, Answer, Citation, ConfigError, Passage, Removed
 from sciqa.harness.baseline import sentence_spans
 from sciqa.harness.evalrun import Threshold, check, load_thresholds, parse_overrides
-from sciqa.harness.evaluation import (
-    METRICS,
-    GoldItem,
-    aggregate,
-    citation_scores,
-    retrieval_scores,
-    score,
-)
+from sciqa.harness.evaluation import METRICS, citation_scores, retrieval_scores, score
+from sciqa.harness.gold import GoldItem
 from sciqa.harness.judge import judge_faithfulness, parse_verdict, render_prompt
 from sciqa.harness.metrics import (
     claim_support,
@@ -33,6 +27,7 @@ from sciqa.harness.metrics import (
     rank_metrics,
     token_f1,
 )
+from sciqa.harness.summary import aggregate
 
 FILE_A = "We launched the Scholars program in 2019. It now spans 24 cities.\nUS, WA, Seattle\n"
 FILE_B = "Kearns and Roth wrote The Ethical Algorithm in November of 2019."
@@ -365,7 +360,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "ingest" / "corpus"
 
 @pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl", "train.jsonl"])
 def test_gold_items_hold_checkable_evidence(name: str) -> None:
-    from sciqa.harness.evaluation import load_gold
+    from sciqa.harness.gold import load_gold
     from sciqa.harness.metrics import fact_present, normalize
 
     raw = {p.name: p.read_text(encoding="utf-8-sig") for p in CORPUS.glob("*.txt")}
@@ -386,7 +381,7 @@ def test_gold_items_hold_checkable_evidence(name: str) -> None:
 def test_gold_set_covers_what_the_harness_promises() -> None:
     from collections import Counter
 
-    from sciqa.harness.evaluation import load_gold
+    from sciqa.harness.gold import load_gold
 
     items = load_gold(EVALS / "gold.jsonl")
     kinds = Counter(i.kind for i in items)

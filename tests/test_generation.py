@@ -487,7 +487,7 @@ def test_an_eval_never_falls_back(built_home: Path, tmp_path: Path) -> None:
 
 
 def test_answerers_for_endpoints_are_kept_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sciqa.pipeline import MAX_ENDPOINT_ANSWERERS
+    from sciqa.answerers import MAX_ENDPOINT_ANSWERERS
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-never-go-to-a-local-server")
     pipe = Pipeline(Settings(progress=False))

@@ -25,8 +25,8 @@ from sciqa import (
     Settings,
     StoreError,
 )
-from sciqa.documents import role_of
 from sciqa.listings import place_name
+from sciqa.roles import role_of
 from sciqa_ui import handlers as h
 from sciqa_ui.collection import BUNDLED_EXAMPLES, current, intro_html, page
 

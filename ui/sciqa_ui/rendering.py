@@ -24,9 +24,9 @@ from sciqa import (
     StoreError,
 )
 from sciqa.citations import defuse
-from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
 from sciqa.listings import place_name
 from sciqa.redaction import redact
+from sciqa.roles import JOB_TITLE_SEPARATOR, role_of
 from sciqa.text import MARKER
 from sciqa_ui.collection import Collection, coverage_html
 

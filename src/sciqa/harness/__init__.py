@@ -1,7 +1,9 @@
 """The evaluation harness: what ``sciqa eval`` runs beside the pipeline, never inside it.
 
 - :mod:`~sciqa.harness.metrics`: pure metric functions over text, rankings and answers;
-- :mod:`~sciqa.harness.evaluation`: gold items scored with them, one question at a time;
+- :mod:`~sciqa.harness.gold`: gold sets read;
+- :mod:`~sciqa.harness.evaluation`: the metric names, and each gold question scored;
+- :mod:`~sciqa.harness.summary`: the means of many questions, and the three answer gates;
 - :mod:`~sciqa.harness.baseline`: the naive comparison (LangChain's tutorial RAG);
 - :mod:`~sciqa.harness.judge`: the optional LLM judge of faithfulness;
 - :mod:`~sciqa.harness.evalrun`: running both pipelines on a gold set, checking thresholds;

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
 
-    from sciqa.pipeline import Answerer, Pipeline
+    from sciqa.answerers import Answerer
+    from sciqa.pipeline import Pipeline
 
 NAIVE_K = 4
 CHUNK_SIZE = 1000

@@ -25,16 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from sciqa.errors import ConfigError, ModelError
 from sciqa.harness.baseline import NaivePipeline, read_sources
-from sciqa.harness.evaluation import (
-    METRICS,
-    RETRIEVAL_DEPTH,
-    GoldItem,
-    QuestionResult,
-    aggregate,
-    load_gold,
-    score,
-)
+from sciqa.harness.evaluation import METRICS, RETRIEVAL_DEPTH, QuestionResult, score
+from sciqa.harness.gold import GoldItem, load_gold
 from sciqa.harness.judge import judge_faithfulness
+from sciqa.harness.summary import aggregate
 from sciqa.lexical import Lexicon
 from sciqa.schema import Answer, Passage
 
