@@ -120,3 +120,20 @@ def test_importing_sciqa_loads_neither_the_harness_nor_matplotlib() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_library_and_the_harness_log_instead_of_printing() -> None:
+    """Only the shells (the CLI) print; the library and the harness log (``sciqa`` and
+    ``sciqa.progress``, which the CLI shows)."""
+    files = [  # bench.py (its child process prints its measurements) joins with its rewrite
+        p
+        for p in sorted(SRC.rglob("*.py"))
+        if not p.relative_to(SRC).as_posix().startswith((*SHELLS, *NOT_YET_MOVED))
+    ]
+    printing = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print"
+    ]
+    assert printing == []

@@ -631,8 +631,8 @@ def test_launch_binds_loopback_warns_beyond_it_and_never_prints_passwords(
     app.launch("0.0.0.0", 8000, settings=settings)
     assert "no login" in capsys.readouterr().err
 
-    monkeypatch.setenv("SCIQA_UI_USERS", "alice:hunter2")
-    app.launch("0.0.0.0", 8000, settings=settings)
+    monkeypatch.setenv("SCIQA_UI_USERS", "alice:hunter2")  # read by Settings
+    app.launch("0.0.0.0", 8000, settings=Settings(home=home_copy, progress=False))
     err = capsys.readouterr().err
     assert launched[-1]["auth"] == [("alice", "hunter2")]
     assert "hunter2" not in err and "no login" not in err

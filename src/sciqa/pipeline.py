@@ -15,7 +15,6 @@ offline extractive answerer answers the same question from the same passages, an
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +26,6 @@ from langchain_core.embeddings import Embeddings
 from sciqa import indexing, listings, removal, sources
 from sciqa.answerer import ExtractiveAnswerer
 from sciqa.answerers import Answerer, Answerers
-from sciqa.chunking import prime_tiktoken_cache
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
 from sciqa.errors import ModelError, QuestionError, SciQAError
@@ -41,6 +39,7 @@ from sciqa.settings import Settings
 from sciqa.store import Store
 
 log = logging.getLogger("sciqa")
+progress = logging.getLogger("sciqa.progress")  # notes for a person waiting; the CLI shows them
 
 
 class Pipeline:
@@ -54,7 +53,6 @@ class Pipeline:
         answerer: Answerer | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        prime_tiktoken_cache(self.settings.home / "tiktoken")
         self.embeddings = embeddings or make_embeddings(self.settings)
         self.store = Store(self.settings, embedding_id(self.settings, self.embeddings))
         self.retriever = HybridRetriever(self.store, self.embeddings, self.settings.fetch_k)
@@ -146,10 +144,11 @@ class Pipeline:
                             if sources.recorded(self.store.dir) is not None
                             else "first run"
                         )
-                        print(
-                            f"sciqa: {why}, indexing {', '.join(map(str, roots))} into "
-                            f"{self.settings.store_dir}",
-                            file=sys.stderr,
+                        progress.info(
+                            "sciqa: %s, indexing %s into %s",
+                            why,
+                            ", ".join(map(str, roots)),
+                            self.settings.store_dir,
                         )
                     indexing.ingest(
                         self.store,

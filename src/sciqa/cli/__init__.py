@@ -7,6 +7,9 @@ the key it refused, or a password in ``OPENAI_BASE_URL``, is never printed.
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import click
 
 from sciqa.cli.asking import ask
@@ -36,5 +39,18 @@ for _command in (ask, ingest, remove, sources_, eval_, models, bench, ui):
     cli.add_command(_command)
 
 
+def show_progress_notes() -> None:
+    """Print the library's notes for a person waiting (``sciqa.progress``: "first run, indexing
+    ...") on stderr, as they are logged."""
+    notes = logging.getLogger("sciqa.progress")
+    if not notes.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        notes.addHandler(handler)
+    notes.setLevel(logging.INFO)
+    notes.propagate = False
+
+
 def main() -> None:
+    show_progress_notes()
     cli(prog_name="sciqa")

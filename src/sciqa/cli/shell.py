@@ -4,7 +4,6 @@ non-zero exit; the pipeline is built from ``Settings`` and the command's options
 from __future__ import annotations
 
 import errno
-import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -35,18 +34,29 @@ def clean_errors(func: F) -> F:
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except OSError as e:
-            if os.environ.get("SCIQA_DEBUG"):
+            if debugging():
                 raise
             if e.errno in (errno.ENOSPC, errno.EDQUOT):
                 fail(f"the disk is full ({e}); free some space and try again")
             where = f": {e.filename}" if e.filename else ""
             fail(f"{e.strerror or e}{where} (run with SCIQA_DEBUG=1 for details)", 2)
         except Exception as e:
-            if os.environ.get("SCIQA_DEBUG"):
+            if debugging():
                 raise
             fail(f"unexpected {type(e).__name__}: {e} (run with SCIQA_DEBUG=1 for details)", 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def debugging() -> bool:
+    """``SCIQA_DEBUG``, read through ``Settings``; False when the settings cannot be read at all
+    (then that error is the one shown, in one line)."""
+    from sciqa.settings import Settings
+
+    try:
+        return Settings().debug
+    except Exception:
+        return False
 
 
 def make_pipeline(**overrides: Any) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sys
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -45,6 +45,7 @@ SPLITTER = {
     "sentences": 1,
 }
 _EMBED_BATCH = 64
+progress = logging.getLogger("sciqa.progress")
 
 
 def read_sources(roots: list[Path]) -> dict[str, SourceFile]:
@@ -158,10 +159,10 @@ class NaivePipeline:
         self._vectorstore = None
         docs = [d for source in sorted(files) for d in split_file(files[source])]
         if self.settings.progress:
-            print(
-                f"sciqa: eval: indexing the naive baseline ({len(docs)} chunks of "
-                f"{CHUNK_SIZE} characters)",
-                file=sys.stderr,
+            progress.info(
+                "sciqa: eval: indexing the naive baseline (%d chunks of %d characters)",
+                len(docs),
+                CHUNK_SIZE,
             )
         for b in range(0, len(docs), _EMBED_BATCH):
             batch = docs[b : b + _EMBED_BATCH]
