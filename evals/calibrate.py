@@ -38,7 +38,10 @@ from sciqa.answerer import ExtractiveAnswerer, Model, Question, clean_question, 
 from sciqa.answerer.features import QUESTION, SENTENCE, question_row
 from sciqa.answerer.model import Logistic
 from sciqa.embeddings import make_embeddings
-from sciqa.evaluation import GoldItem, fact_present, load_gold, score, summarize
+from sciqa.harness.evaluation import score
+from sciqa.harness.gold import GoldItem, load_gold
+from sciqa.harness.metrics import fact_present
+from sciqa.harness.summary import summarize
 from sciqa.resources import default_corpus
 from sciqa.schema import Passage
 

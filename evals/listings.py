@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sciqa import Answer, Pipeline, Settings
-from sciqa.documents import role_of
 from sciqa.listings import MODEL
+from sciqa.roles import role_of
 
 DEFAULT = Path(__file__).with_name("listings.jsonl")
 

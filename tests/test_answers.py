@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from sciqa import NOT_FOUND, Pipeline
-from sciqa.evaluation import load_gold, score, summarize
+from sciqa.harness.evaluation import score
+from sciqa.harness.gold import load_gold
+from sciqa.harness.summary import summarize
 
 from .conftest import ANSWER_KEYS, CORPUS, ROOT
 

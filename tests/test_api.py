@@ -1,5 +1,10 @@
 """The public API: an explicit __all__ that cannot drift (as httpx does)."""
 
+import os
+import pathlib
+
+import pytest
+
 import sciqa
 
 
@@ -66,3 +71,12 @@ def test_answer_says_what_a_follow_up_was_searched_as(pipeline) -> None:
     answer = pipeline.ask("What does it look for?", history=history)
     assert answer.question == "What does it look for?"
     assert "Quantum" in answer.query and answer.query.endswith("What does it look for?")
+
+
+def test_building_a_pipeline_writes_no_environment_variable(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    before = dict(os.environ)
+    sciqa.Pipeline(sciqa.Settings(home=tmp_path / "home", progress=False))
+    assert dict(os.environ) == before

@@ -1,7 +1,8 @@
 import pytest
 
-from sciqa.chunking import chunk_documents, count_tokens, encoding, split_sentences
+from sciqa.chunking import chunk_documents, count_tokens, encoding
 from sciqa.documents import Span, parse
+from sciqa.text import split_sentences
 
 from .conftest import CORPUS
 

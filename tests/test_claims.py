@@ -14,7 +14,8 @@ import pytest
 
 from sciqa import Pipeline, Settings
 from sciqa.claims import check, check_answer, restates
-from sciqa.evaluation import load_gold, passage_has_evidence
+from sciqa.harness.evaluation import passage_has_evidence
+from sciqa.harness.gold import load_gold
 from sciqa.lexical import Lexicon
 
 from .conftest import ROOT

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from sciqa.documents import discover, job_role, parse, read_file, role_of
+from sciqa.documents import discover, parse, read_file
+from sciqa.roles import job_role, role_of
 from sciqa.schema import Skipped
 
 from .conftest import CORPUS

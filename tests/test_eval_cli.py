@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sciqa.evaluation import METRICS
+from sciqa.harness.evaluation import METRICS
 
 from .conftest import ROOT, invoke_cli
 

@@ -11,7 +11,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from sciqa import ConfigError, Pipeline, Settings
-from sciqa.evalrun import EvalRun, run
+from sciqa.harness.evalrun import EvalRun, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "poisoned"
 REAL = "000_daec2444bc2564f3.txt"

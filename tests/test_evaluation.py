@@ -13,26 +13,21 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage
 
 from sciqa import NOT_FOUND, Answer, Citation, ConfigError, Passage, Removed
-from sciqa.baseline import sentence_spans
-from sciqa.evalrun import Threshold, check, load_thresholds, parse_overrides
-from sciqa.evaluation import (
-    METRICS,
-    GoldItem,
-    aggregate,
-    citation_scores,
-    retrieval_scores,
-    score,
-)
-from sciqa.judge import judge_faithfulness, parse_verdict, render_prompt
-from sciqa.metrics import (
-    answer_sentences,
+from sciqa.harness.baseline import sentence_spans
+from sciqa.harness.evalrun import Threshold, check, load_thresholds, parse_overrides
+from sciqa.harness.evaluation import METRICS, citation_scores, retrieval_scores, score
+from sciqa.harness.gold import GoldItem
+from sciqa.harness.judge import judge_faithfulness, parse_verdict, render_prompt
+from sciqa.harness.metrics import (
     claim_support,
     faithfulness,
+    marked_sentences,
     percentile,
     quotes_valid,
     rank_metrics,
     token_f1,
 )
+from sciqa.harness.summary import aggregate
 
 FILE_A = "We launched the Scholars program in 2019. It now spans 24 cities.\nUS, WA, Seattle\n"
 FILE_B = "Kearns and Roth wrote The Ethical Algorithm in November of 2019."
@@ -152,7 +147,7 @@ def test_quote_validity() -> None:
 
 def test_answer_sentences_carry_their_markers() -> None:
     text = "Claim one. [1] Claim two [2]. Claim three [3][4] • bullet [5] lower case."
-    assert answer_sentences(text) == [
+    assert marked_sentences(text) == [
         ("Claim one.", (1,)),
         ("Claim two.", (2,)),
         ("Claim three", (3, 4)),
@@ -365,8 +360,8 @@ CORPUS = Path(__file__).resolve().parents[1] / "ingest" / "corpus"
 
 @pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl", "train.jsonl"])
 def test_gold_items_hold_checkable_evidence(name: str) -> None:
-    from sciqa.evaluation import load_gold
-    from sciqa.metrics import fact_present, normalize
+    from sciqa.harness.gold import load_gold
+    from sciqa.harness.metrics import fact_present, normalize
 
     raw = {p.name: p.read_text(encoding="utf-8-sig") for p in CORPUS.glob("*.txt")}
     items = load_gold(EVALS / name)
@@ -386,7 +381,7 @@ def test_gold_items_hold_checkable_evidence(name: str) -> None:
 def test_gold_set_covers_what_the_harness_promises() -> None:
     from collections import Counter
 
-    from sciqa.evaluation import load_gold
+    from sciqa.harness.gold import load_gold
 
     items = load_gold(EVALS / "gold.jsonl")
     kinds = Counter(i.kind for i in items)
@@ -398,7 +393,7 @@ def test_gold_set_covers_what_the_harness_promises() -> None:
 
 
 def test_a_number_fact_is_found_however_the_number_is_written() -> None:
-    from sciqa.metrics import fact_present
+    from sciqa.harness.metrics import fact_present
 
     assert fact_present("ten", "There were 10 recipients [1].")
     assert fact_present("10", "NSF named the first ten recipients.")

@@ -32,7 +32,7 @@ from sciqa import (
 )
 from sciqa.citations import Markers, iter_rewritten, rewrite
 from sciqa.generation import LLMAnswerer, format_passages
-from sciqa.metrics import claim_support
+from sciqa.harness.metrics import claim_support
 from sciqa.resources import prompt
 from tests.conftest import CORPUS, ROOT
 
@@ -475,7 +475,7 @@ def test_a_follow_up_the_model_cannot_condense_is_read_offline(built_home: Path)
 def test_an_eval_never_falls_back(built_home: Path, tmp_path: Path) -> None:
     """An eval measures the model: a failed reply is that question's wrong answer, counted,
     never replaced by the offline answerer's quotes."""
-    from sciqa import evalrun
+    from sciqa.harness import evalrun
 
     gold = tmp_path / "gold.jsonl"
     first = (ROOT / "evals" / "gold.jsonl").read_text(encoding="utf-8").splitlines()[0]
@@ -487,7 +487,7 @@ def test_an_eval_never_falls_back(built_home: Path, tmp_path: Path) -> None:
 
 
 def test_answerers_for_endpoints_are_kept_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sciqa.pipeline import MAX_ENDPOINT_ANSWERERS
+    from sciqa.answerers import MAX_ENDPOINT_ANSWERERS
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-never-go-to-a-local-server")
     pipe = Pipeline(Settings(progress=False))

@@ -20,11 +20,13 @@ import pytest
 from click.testing import CliRunner
 
 from sciqa import IngestReport, StoreReadOnlyError
-from sciqa.chunking import chunk_documents, count_tokens, encoding, split_sentences
-from sciqa.cli import _print_report, cli
+from sciqa.chunking import chunk_documents, count_tokens, encoding
+from sciqa.cli import cli
+from sciqa.cli.collection import print_report
 from sciqa.documents import OUTSIDE, Span, discover, parse, read_file, shown
 from sciqa.schema import Skipped
 from sciqa.store import Store
+from sciqa.text import split_sentences
 
 from .conftest import invoke_cli
 from .test_store import _text, make_pipeline
@@ -278,7 +280,7 @@ def test_every_quote_is_open_read_at_its_offsets(tmp_path: Path, question: str) 
 def test_control_characters_in_names_are_escaped_in_the_report(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _print_report(
+    print_report(
         IngestReport(
             added=("a\nremoved   b.txt",),
             skipped=(Skipped("/x/c\r\nremoved   d.txt", "empty"),),

@@ -24,8 +24,8 @@ import vcr
 from click.testing import CliRunner
 
 from sciqa import NOT_FOUND, Answer, ModelError, Pipeline, Settings, find_local_servers
-from sciqa.citations import strip_markers
 from sciqa.cli import cli
+from sciqa.text import strip_markers
 from tests.conftest import CORPUS, invoke_cli
 from tests.openai_server import Scripted, models_list, sse
 
@@ -128,7 +128,8 @@ def test_stream_over_http(server: str, built_home: Path) -> None:
     text = [p for p in pieces[:-1] if isinstance(p, str)]
     assert len(text) > 3  # it arrived in pieces, as the model wrote it
     if not final.abstained:  # what was shown is what was kept (markers may be added after),
-        shown = strip_markers("".join(text))  # but for the sentences taken out as unsupported
+        # but for the sentences taken out as unsupported
+        shown = strip_markers("".join(text), as_models_write_them=True)
         for removed in final.removed:
             shown = shown.replace(removed.sentence, "")
         assert shown.split() == strip_markers(final.answer).split()
@@ -148,7 +149,7 @@ def test_follow_up_is_condensed_by_the_model(server: str, built_home: Path) -> N
 
 def test_faithfulness_judge_over_http(server: str, built_home: Path) -> None:
     """The eval's LLM judge speaks the same protocol; a weak model's reply may hold no verdict."""
-    from sciqa.judge import FaithfulnessVerdict, judge_faithfulness, make_judge_model
+    from sciqa.harness.judge import FaithfulnessVerdict, judge_faithfulness, make_judge_model
 
     settings = _settings(built_home)
     answer = Pipeline(settings).ask(QUESTION, llm="extractive")

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from sciqa import Answer, Pipeline, Settings
-from sciqa.evaluation import load_gold
+from sciqa.harness.gold import load_gold
 
 from .conftest import ROOT
 from .ui_server import UIServer

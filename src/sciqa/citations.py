@@ -19,23 +19,21 @@ from dataclasses import dataclass, field
 
 from sciqa.lexical import terms
 from sciqa.schema import Citation, Passage
-
-# [1]  [1, 2]  [1][2]  [Passage 3]  [p3]  and fullwidth 【1】, as models write them; and the
-# prompt's own delimiters echoed back by small models: <passage n="3" ...> cites passage 3,
-# </passage> is dropped.
-MARKER = re.compile(
-    r"[\[【]\s*(?:passages?\s*|p\.?\s*)?(\d{1,3}(?:\s*[,;]\s*(?:passages?\s*|p\.?\s*)?\d{1,3})*)"
-    r"\s*[\]】]|<passage\b[^>]*?\bn=\W?(\d{1,3})[^>]*>|</?passage\b[^>]*>",
-    re.IGNORECASE,
+from sciqa.text import (
+    MARKER,
+    MODEL_MARKER,
+    answer_sentences,
+    cited_numbers,
+    strip_markers,
+    tidy,
 )
+
 _NUMBER = re.compile(r"\d+")
 _OPENERS = "[【<"
 _CLOSERS = "]】>"
 _LONGEST_MARKER = 160  # an unclosed "[" or "<" longer than this is text, not a marker
 # What a marker's brackets become in document text: they read the same, but are not a marker.
 _DEFUSED = str.maketrans({"[": "［", "]": "］", "【": "［", "】": "］", "<": "‹", ">": "›"})
-# Sentence ends; a marker written after the full stop ("... in 2019. [1]") stays with its sentence.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?![\[【]\s*\d)|(?<=[\]】])\s+(?=[A-Z0-9\"“‘(])|\n+")
 # A supported sentence shares at least this share of its content terms with its quote.
 SUPPORT = 0.5
 
@@ -68,7 +66,7 @@ class Markers:
         return self._rewrite(text)
 
     def _rewrite(self, text: str) -> str:
-        return MARKER.sub(self._replace, text)
+        return MODEL_MARKER.sub(self._replace, text)
 
     def _replace(self, match: re.Match[str]) -> str:
         out: list[str] = []
@@ -90,21 +88,12 @@ def rewrite(text: str, passages: int) -> tuple[str, Markers]:
     return tidy(out), markers
 
 
-def tidy(text: str) -> str:
-    """Clean up what dropping markers leaves behind: doubled spaces, a space before a stop."""
-    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
 def drop(text: str, keep: Sequence[bool]) -> str:
-    """``text`` without the sentences (as :func:`sentences` splits it) whose ``keep`` is False,
-    each with the space or line break before it; list items left empty go too."""
+    """``text`` without the sentences (as :func:`~sciqa.text.answer_sentences` splits it)
+    whose ``keep`` is False, each with the space or line break before it; list items left
+    empty go too."""
     out, at = [], 0
-    for sentence, kept in zip(sentences(text), keep):
+    for sentence, kept in zip(answer_sentences(text), keep):
         start = text.index(sentence, at)
         if kept:
             out += [text[at:start], sentence]
@@ -115,15 +104,22 @@ def drop(text: str, keep: Sequence[bool]) -> str:
 
 def plain(sentence: str) -> str:
     """A sentence as shown on its own: no markers, no list bullet."""
-    return re.sub(r"^(?:[-*•]|\d{1,2}[.)])\s+", "", strip_markers(sentence))
+    return re.sub(
+        r"^(?:[-*•]|\d{1,2}[.)])\s+", "", strip_markers(sentence, as_models_write_them=True)
+    )
 
 
 def renumber(text: str, order: dict[int, int], passages: int) -> tuple[str, Markers]:
     """``text`` (numbered by ``order``: passage -> citation) numbered again by first use, for
     when some of its markers went with the sentences that held them."""
+    return rewrite(numbered_by_passage(text, order), passages)
+
+
+def numbered_by_passage(text: str, order: dict[int, int]) -> str:
+    """``text`` whose markers are citation numbers (``order``: passage -> citation), with
+    passage numbers instead; a number ``order`` does not give becomes [0], no passage."""
     back = {n: p for p, n in order.items()}
-    as_passages = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{back.get(int(m[1]), 0)}]", text)
-    return rewrite(as_passages, passages)
+    return MARKER.sub(lambda m: f"[{back.get(int(m[1]), 0)}]", text)
 
 
 def passage_sentences(passage: Passage) -> list[tuple[str, int, int]]:
@@ -135,7 +131,7 @@ def passage_sentences(passage: Passage) -> list[tuple[str, int, int]]:
 
 def support(claim: str, sentence: str) -> float:
     """Share of the content terms of ``claim`` that ``sentence`` holds (0..1)."""
-    want = set(terms(MARKER.sub(" ", claim)))
+    want = set(terms(MODEL_MARKER.sub(" ", claim)))
     if not want:
         return 0.0
     return len(want & set(terms(sentence))) / len(want)
@@ -160,8 +156,8 @@ def cite(text: str, passages: Sequence[Passage], order: dict[int, int]) -> tuple
     """
     by_n = {n: passages[p - 1] for p, n in order.items()}
     claims: dict[int, list[str]] = {n: [] for n in by_n}
-    for sentence in sentences(text):
-        for n in {int(m) for m in re.findall(r"\[(\d+)\]", sentence)}:
+    for sentence in answer_sentences(text):
+        for n in set(cited_numbers(sentence)):
             if n in claims:
                 claims[n].append(sentence)
     citations = []
@@ -181,7 +177,7 @@ def attribute(text: str, passages: Sequence[Passage]) -> tuple[str, dict[int, in
     """
     order: dict[int, int] = {}
     out = []
-    for sentence in sentences(text):
+    for sentence in answer_sentences(text):
         scores = [(best_quote(sentence, p)[3], i) for i, p in enumerate(passages, start=1)]
         score, p = max(scores, default=(0.0, 0))
         if score >= SUPPORT:
@@ -194,11 +190,7 @@ def attribute(text: str, passages: Sequence[Passage]) -> tuple[str, dict[int, in
 def defuse(text: str) -> str:
     """Document text as it may stand in an answer or a prompt: whatever would read as a marker
     ("[2]", "【2】", "<passage n=2>") gets look-alike brackets ("［2］"), so it is none."""
-    return MARKER.sub(lambda m: m.group(0).translate(_DEFUSED), text)
-
-
-def strip_markers(text: str) -> str:
-    return tidy(MARKER.sub("", text))
+    return MODEL_MARKER.sub(lambda m: m.group(0).translate(_DEFUSED), text)
 
 
 def iter_rewritten(pieces: Iterator[str], markers: Markers) -> Iterator[str]:

@@ -37,9 +37,9 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sciqa.citations import sentences
 from sciqa.lexical import STOPWORDS, Lexicon, english, stem
 from sciqa.schema import Passage
+from sciqa.text import MARKER, answer_sentences, cited_numbers
 
 RARE = 0.05  # a word in fewer than this share of the collection's chunks is rare
 VERY_COMMON = 0.25  # a word in at least this share of them is never checked
@@ -54,7 +54,6 @@ _REPORTING = {
     *("mention", "cite", "quot", "quote", "refer", "describ", "describe", "discuss", "highlight"),
     *("emphasiz", "emphasize", "focus", "focuse", "involv", "involve", "advis", "advise", "list"),
 }  # fmt: skip
-_MARKER = re.compile(r"\[\d{1,3}\]")
 _PROMPT_REF = re.compile(
     r"\b(?:passages?|documents?|sources?|excerpts?)\s*\d{1,3}(?:\s*(?:,|and|&|or)\s*\d{1,3})*",
     re.IGNORECASE,
@@ -155,7 +154,7 @@ def _related(term: str, stems: set[str]) -> bool:
 
 def _tokens(sentence: str, lexicon: Lexicon | None) -> list[tuple[str, str, str | float]]:
     """(as written, kind, key): kind "number" (key: value), "name" (a _key) or "word" (a stem)."""
-    text = _dates(_PROMPT_REF.sub(" ", _MARKER.sub(" ", sentence)))
+    text = _dates(_PROMPT_REF.sub(" ", MARKER.sub(" ", sentence)))
     found: dict[tuple[str, str | float], str] = {}
     for shown, value, _ in _numbers(text, NUMBER_WORDS):
         found.setdefault(("number", value), shown)
@@ -219,7 +218,7 @@ def restates(sentence: str, question: str) -> bool:
     this city:" and "The model predicted Amazon would need 2020 vans." (asked how many vans it
     predicted for 2020) answer nothing, though the passages hold every word. A yes or a no,
     and a negation the question lacks, are something said."""
-    bare = _MARKER.sub("", sentence)
+    bare = MARKER.sub("", sentence)
     if _YES_NO.match(bare):
         return False
     said = {w.lower() for w in _WORD.findall(question)}
@@ -266,8 +265,8 @@ def check_answer(
     against the ``cited[n]`` texts it marks or, when it marks none, against all of them;
     ``asked`` is the question."""
     out = []
-    for sentence in sentences(text):
-        ns = dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,3})\]", sentence))
+    for sentence in answer_sentences(text):
+        ns = dict.fromkeys(cited_numbers(sentence))
         texts = [cited[n] for n in ns if n in cited] if ns else list(cited.values())
         if len(texts) > 1:
             verdict = check_clauses(sentence, texts, lexicon=lexicon, asked=asked)

@@ -198,7 +198,10 @@ def _minilm(settings: Settings) -> Embeddings:
 def _openai(settings: Settings) -> Embeddings:
     from langchain_openai import OpenAIEmbeddings
 
+    from sciqa.chunking import prime_tiktoken_cache
     from sciqa.providers import endpoint, openai_client_kwargs
+
+    prime_tiktoken_cache()  # it counts tokens with tiktoken's cl100k_base
 
     kwargs = openai_client_kwargs(settings, url=settings.embeddings_base_url)
     model = settings.embeddings_model

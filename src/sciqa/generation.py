@@ -29,6 +29,7 @@ from sciqa.lexical import Lexicon
 from sciqa.redaction import StreamRedactor, redact
 from sciqa.resources import prompt
 from sciqa.schema import Answer, Passage, Removed
+from sciqa.text import SPACED_MARKER, answer_sentences, strip_markers
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -80,12 +81,12 @@ def budget(
 
 def is_not_found(text: str) -> bool:
     """Whether ``text`` says, anywhere, that the passages do not hold the answer."""
-    return bool(_NOT_FOUND.search(citations.strip_markers(text)))
+    return bool(_NOT_FOUND.search(strip_markers(text, as_models_write_them=True)))
 
 
 def says_not_found(text: str) -> bool:
     """Whether ``text`` is the fixed not-found answer and nothing more (markers aside)."""
-    words = re.findall(r"\w+", citations.strip_markers(text).lower())
+    words = re.findall(r"\w+", strip_markers(text, as_models_write_them=True).lower())
     fixed = re.findall(r"\w+", NOT_FOUND.lower())
     return words[: len(fixed)] == fixed and len(words) <= len(fixed) + 3
 
@@ -219,7 +220,7 @@ class LLMAnswerer:
         text, markers = citations.rewrite(raw, len(given))
         # A sentence that says the passages do not hold something ("The course is not
         # mentioned in the given passages [1].") answers nothing; only such sentences: declined.
-        parts = citations.sentences(text)
+        parts = answer_sentences(text)
         declines = [is_not_found(s) for s in parts]
         if says_not_found(text) or all(declines):
             return Answer(question, NOT_FOUND, True, (), model=model)
@@ -239,7 +240,9 @@ class LLMAnswerer:
             text, markers = citations.renumber(kept, markers.order, len(given))
         if not markers.order:
             # No (valid) markers: cite the passages that support each sentence, if any do.
-            text, markers.order = citations.attribute(citations.strip_markers(text), given)
+            text, markers.order = citations.attribute(
+                strip_markers(text, as_models_write_them=True), given
+            )
         answer = self._checked(question, asked, text, given, markers.order, model)
         return dataclasses.replace(answer, removed=echoed + answer.removed)
 
@@ -300,8 +303,7 @@ def _reattributed(
     have been funded since [3]") cites each clause's passage. Any other sentence is left as it
     is, for the check to remove.
     """
-    back = {n: p for p, n in order.items()}
-    as_passages = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{back.get(int(m[1]), 0)}]", text)
+    as_passages = citations.numbered_by_passage(text, order)
     evidence = [claims.evidence(p) for p in given]
     every = range(1, len(given) + 1)
 
@@ -312,7 +314,7 @@ def _reattributed(
 
     def recited(sentence: str) -> str | None:
         """The sentence citing the passage that holds it, or each clause's; None if none do."""
-        bare = re.sub(r"\s*\[\d{1,3}\]", "", sentence).rstrip()
+        bare = SPACED_MARKER.sub("", sentence).rstrip()
         if (one := next((p for p in every if holds(bare, [p])), None)) is not None:
             return f"{bare} [{one}]"
         parts = re.split(f"({claims.CLAUSE_BREAK.pattern})", bare)
@@ -332,7 +334,7 @@ def _reattributed(
 
     cited_all = list(order)
     out, at, moved = [], 0, False
-    for sentence in citations.sentences(as_passages):
+    for sentence in answer_sentences(as_passages):
         start = as_passages.index(sentence, at)
         out.append(as_passages[at:start])
         at = start + len(sentence)

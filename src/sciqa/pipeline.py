@@ -15,22 +15,21 @@ offline extractive answerer answers the same question from the same passages, an
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from sciqa import indexing, listings, providers, removal, sources
+from sciqa import indexing, listings, removal, sources
 from sciqa.answerer import ExtractiveAnswerer
-from sciqa.chunking import prime_tiktoken_cache
+from sciqa.answerers import Answerer, Answerers
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
-from sciqa.errors import ConfigError, ModelError, QuestionError, SciQAError
+from sciqa.errors import ModelError, QuestionError, SciQAError
+from sciqa.overview import Overview, describe
 from sciqa.providers import Endpoint
 from sciqa.questions import normalize
 from sciqa.resources import default_corpus
@@ -39,39 +38,8 @@ from sciqa.schema import Answer, IngestReport, Passage
 from sciqa.settings import Settings
 from sciqa.store import Store
 
-if TYPE_CHECKING:
-    from langchain_core.language_models import BaseChatModel
-
 log = logging.getLogger("sciqa")
-
-# Answerers kept for endpoints chosen at run time (the web page's local models), least
-# recently used dropped first; the named ones ('extractive', 'openai') are always kept.
-MAX_ENDPOINT_ANSWERERS = 8
-
-
-class Answerer(Protocol):
-    """What turns a question and its passages into an ``Answer``."""
-
-    model: str
-
-    def condense(self, question: str, history: Sequence[Message]) -> str:
-        """``question`` rewritten, with the chat so far, to stand on its own for retrieval."""
-        ...
-
-    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
-
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
-        """Pieces of the answer's text as they come, then the final ``Answer``."""
-        ...
-
-
-@dataclass(frozen=True)
-class Overview:
-    """What the store holds, for a page that describes it (:meth:`Pipeline.overview`)."""
-
-    build: str | None  # the finished store build described (None: none yet, or unreadable)
-    documents: tuple[tuple[str, str], ...] = ()  # (source, title) of each non-listing, by source
-    listings: tuple[tuple[str, str, str], ...] = ()  # (source, title, location) per job listing
+progress = logging.getLogger("sciqa.progress")  # notes for a person waiting; the CLI shows them
 
 
 class Pipeline:
@@ -85,14 +53,12 @@ class Pipeline:
         answerer: Answerer | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        prime_tiktoken_cache(self.settings.home / "tiktoken")
         self.embeddings = embeddings or make_embeddings(self.settings)
         self.store = Store(self.settings, embedding_id(self.settings, self.embeddings))
         self.retriever = HybridRetriever(self.store, self.embeddings, self.settings.fetch_k)
-        self._answerers: dict[str | Endpoint, Answerer] = {}
-        if answerer is not None:
-            self._answerers[self.settings.llm] = answerer
-        self._answerers_lock = threading.Lock()
+        self._answerers = Answerers(
+            self.settings, self.embeddings, lambda: self.store.lexicon, answerer
+        )
         self.answerer = self.answerer_for()
         self._ingest_lock = threading.Lock()
         self._overview: Overview | None = None
@@ -101,40 +67,8 @@ class Pipeline:
     def answerer_for(self, llm: str | Endpoint | None = None) -> Answerer:
         """The answerer called ``llm`` ('extractive' or 'openai'), or one for a model on an
         OpenAI-compatible server (an :class:`Endpoint`); built once and kept (endpoints: the
-        last :data:`MAX_ENDPOINT_ANSWERERS` used)."""
-        key = llm or self.settings.llm
-        with self._answerers_lock:
-            answerer = self._answerers.pop(key, None) or self._make_answerer(key)
-            self._answerers[key] = answerer  # last in the dict: most recently used
-            endpoints = [k for k in self._answerers if isinstance(k, Endpoint)]
-            for old in endpoints[:-MAX_ENDPOINT_ANSWERERS]:
-                del self._answerers[old]
-            return answerer
-
-    def _make_answerer(self, key: str | Endpoint) -> Answerer:
-        if key == "extractive":
-            return ExtractiveAnswerer(
-                self.embeddings, lambda: self.store.lexicon, min_score=self.settings.min_score
-            )
-        if key == "openai":
-            chat_model = providers.make_chat_model(self.settings, "openai")
-            return self._llm_answerer(chat_model, self.settings.model, providers.endpoint())
-        if isinstance(key, Endpoint):
-            chat_model = providers.endpoint_chat_model(self.settings, key)
-            return self._llm_answerer(chat_model, key.model, key.base_url)
-        raise ConfigError(f"unknown answerer {key!r}; choose one of: extractive, openai")
-
-    def _llm_answerer(self, chat_model: BaseChatModel, model: str, endpoint: str) -> Answerer:
-        from sciqa.generation import LLMAnswerer
-
-        return LLMAnswerer(
-            chat_model,
-            model=model,
-            endpoint=endpoint,
-            context_tokens=self.settings.context_tokens,
-            answer_tokens=self.settings.answer_tokens,
-            lexicon=lambda: self.store.lexicon,
-        )
+        last :data:`~sciqa.answerers.MAX_ENDPOINT_ANSWERERS` used)."""
+        return self._answerers.get(llm)
 
     # -- ingest --------------------------------------------------------------------------
 
@@ -210,10 +144,11 @@ class Pipeline:
                             if sources.recorded(self.store.dir) is not None
                             else "first run"
                         )
-                        print(
-                            f"sciqa: {why}, indexing {', '.join(map(str, roots))} into "
-                            f"{self.settings.store_dir}",
-                            file=sys.stderr,
+                        progress.info(
+                            "sciqa: %s, indexing %s into %s",
+                            why,
+                            ", ".join(map(str, roots)),
+                            self.settings.store_dir,
                         )
                     indexing.ingest(
                         self.store,
@@ -238,20 +173,7 @@ class Pipeline:
             last = self._overview
             if last is not None and (build is None or last.build == build):
                 return last
-            got = self.store.collection.get(include=["metadatas"])
-            documents: dict[str, str] = {}
-            listings: dict[tuple[str, str], str] = {}
-            for meta in got["metadatas"] or []:
-                source, title = str(meta.get("source", "")), str(meta.get("title", ""))
-                if meta.get("section") == "job":
-                    listings[(source, title)] = str(meta.get("location") or "")
-                else:
-                    documents.setdefault(source, title or source)
-            self._overview = Overview(
-                build,
-                tuple(sorted(documents.items())),
-                tuple((source, title, at) for (source, title), at in listings.items()),
-            )
+            self._overview = describe(self.store, build)
             return self._overview
 
     def warm_up(

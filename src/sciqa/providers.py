@@ -162,6 +162,10 @@ def is_configured() -> bool:
 def _chat_openai(settings: Settings, model: str, kwargs: dict[str, Any]) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
+    from sciqa.chunking import prime_tiktoken_cache
+
+    prime_tiktoken_cache()  # ChatOpenAI counts tokens with tiktoken's cl100k_base
+
     if kwargs.get("base_url"):
         # ChatOpenAI sends OpenAI's newer max_completion_tokens, which llama.cpp's server
         # (and other older OpenAI-compatible servers) ignore; send the classic name as well.

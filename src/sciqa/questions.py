@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from sciqa.errors import QuestionError
+from sciqa.text import question_sentences
 
 _WH = (
     r"(?:what|which|who|whom|whose|when|where|why|how|in which|in what|through what|at what|"
@@ -18,7 +19,6 @@ _WH = (
 )
 # ", and which ...", " and how many ...": a second question joined to the first.
 _JOINED = re.compile(rf",?\s+(?:and|but|also|plus)\s+(?={_WH})", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def normalize(question: str) -> str:
@@ -45,7 +45,7 @@ def split_question(question: str) -> list[str]:
     """
     parts: list[str] = []
     context = ""
-    for sentence in _SENTENCE.split(" ".join(question.split())):
+    for sentence in question_sentences(" ".join(question.split())):
         if not sentence.endswith("?"):
             context = f"{context} {sentence}".strip()
             continue

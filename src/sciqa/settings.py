@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -110,6 +110,17 @@ class Settings(BaseSettings):
         le=5000,
         description="Chunks embedded and written per batch while ingesting; the manifest is "
         "saved after each batch, so an interrupted ingest resumes from there.",
+    )
+
+    ui_users: SecretStr | None = Field(
+        default=None,
+        description="Logins the chat page (`sciqa ui`) requires: user:password pairs, "
+        "comma-separated, e.g. 'alice:pw1,bob:pw2'. Unset: no login (loopback only is safe).",
+    )
+    debug: bool = Field(
+        default=False,
+        description="The CLI shows the Python traceback of an unexpected error instead of one "
+        "line.",
     )
 
     @property

@@ -261,7 +261,9 @@ def launch(
 ) -> None:
     """Serve the page until interrupted, saying where in one line on stdout. Login from
     ``SCIQA_UI_USERS`` when it is set; ``open_browser`` opens the page when there is a display."""
-    users = h.parse_users(os.environ.get("SCIQA_UI_USERS"))
+    settings = settings or Settings()
+    logins = settings.ui_users.get_secret_value() if settings.ui_users else None
+    users = h.parse_users(logins)
     if not users and not h.is_loopback(host):
         print(
             f"sciqa: warning: serving on {host} with no login: anyone who can reach this "
@@ -269,7 +271,7 @@ def launch(
             "to require one.",
             file=sys.stderr,
         )
-    pipeline = Pipeline(settings or Settings())
+    pipeline = Pipeline(settings)
     stop = threading.Event()
     try:
         warm_up(pipeline)

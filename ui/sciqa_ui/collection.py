@@ -25,7 +25,7 @@ from sciqa import Pipeline, SciQAError
 from sciqa.resources import default_corpus
 
 if TYPE_CHECKING:
-    from sciqa.pipeline import Overview
+    from sciqa.overview import Overview
 
 log = logging.getLogger("sciqa_ui")
 

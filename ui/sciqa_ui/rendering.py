@@ -24,9 +24,10 @@ from sciqa import (
     StoreError,
 )
 from sciqa.citations import defuse
-from sciqa.documents import JOB_TITLE_SEPARATOR, role_of
 from sciqa.listings import place_name
 from sciqa.redaction import redact
+from sciqa.roles import JOB_TITLE_SEPARATOR, role_of
+from sciqa.text import MARKER
 from sciqa_ui.collection import Collection, coverage_html
 
 KIND = {"article": "Article", "job": "Job listing", "document": "Document"}
@@ -39,9 +40,6 @@ def text_html(text: str) -> str:
 
 def cite_id(turn: int, n: int) -> str:
     return f"sq-t{turn}-c{n}"
-
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 def answer_text_html(text: str, turn: int, numbers: Sequence[int] | None = None) -> str:
@@ -64,7 +62,7 @@ def _link_markers(out: str, turn: int, numbers: Sequence[int] | None) -> str:
             return m.group(0)
         return _link(turn, n)
 
-    return _MARKER.sub(link, out)
+    return MARKER.sub(link, out)
 
 
 def _highlight(passage: Passage | None, citation: Citation) -> tuple[str, int, int]:

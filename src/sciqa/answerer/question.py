@@ -17,6 +17,7 @@ from functools import cached_property
 
 from sciqa.answerer import types
 from sciqa.lexical import terms
+from sciqa.text import question_sentences
 
 # A sentence that speaks to a reading machine: it names one (an assistant, a model, an AI, a
 # tool reading or summarising the page) and tells it what to do or say. Detected by what it
@@ -79,7 +80,7 @@ def clean_question(question: str) -> str:
     """
     text = _SMUGGLED.sub(" ", normalize(question))
     kept = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in question_sentences(text):
         if sentence and addresses_a_machine(sentence):
             sentence = sentence.rpartition(":")[2].strip() if sentence.endswith("?") else ""
         if sentence and not addresses_a_machine(sentence):
@@ -179,7 +180,7 @@ class Question:
         Scotland?" -> william, scotland), and every number ("in 2019").
         """
         found: set[str] = set()
-        for sentence in re.split(r"(?<=[.!?])\s+", self.text):
+        for sentence in question_sentences(self.text):
             for i, word in enumerate(re.findall(r"[\w’'-]+", sentence)):
                 acronym = len(word) > 1 and word.isupper()
                 if word[:1].isdigit() or acronym or (i > 0 and word[:1].isupper()):

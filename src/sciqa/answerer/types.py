@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from sciqa.text import question_sentences
+
 TIME, DURATION, NUMBER, MONEY, PERCENT = "time", "duration", "number", "money", "percent"
 PERSON, PLACE, ORG = "person", "place", "org"
 KINDS = (TIME, DURATION, NUMBER, MONEY, PERCENT, PERSON, PLACE, ORG)
@@ -227,7 +229,7 @@ def asking_part(question: str) -> str:
     "How does the team keep models current when data change?" asks "how", not "when"; a prompt
     that wraps a question ("Ignore this. When did ...?") asks its last sentence.
     """
-    sentences = [s for s in re.split(r"(?<=[.!?:])\s+", question.strip()) if s.strip()]
+    sentences = [s for s in question_sentences(question.strip(), at_colons=True) if s.strip()]
     last = sentences[-1] if sentences else question
     m = _WH_START.search(last)
     return " ".join(last[m.start() if m else 0 :].split()[:7])

@@ -18,21 +18,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sys
+import logging
 import time
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sciqa.chunking import split_sentences
 from sciqa.documents import SourceFile, Span, discover, read_file
 from sciqa.schema import Answer, Passage
+from sciqa.text import split_sentences
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
 
-    from sciqa.pipeline import Answerer, Pipeline
+    from sciqa.answerers import Answerer
+    from sciqa.pipeline import Pipeline
 
 NAIVE_K = 4
 CHUNK_SIZE = 1000
@@ -44,7 +45,7 @@ SPLITTER = {
     "sentences": 1,
 }
 _EMBED_BATCH = 64
-_HAS_PASSAGES = "passages" in {f.name for f in fields(Answer)}
+progress = logging.getLogger("sciqa.progress")
 
 
 def read_sources(roots: list[Path]) -> dict[str, SourceFile]:
@@ -60,7 +61,7 @@ def read_sources(roots: list[Path]) -> dict[str, SourceFile]:
 
 def sentence_spans(text: str, start: int) -> tuple[tuple[int, int, int], ...]:
     """(offset in ``text``, start, end in the file) of each sentence of a raw chunk that begins
-    at ``start`` in its file: each line split with :func:`sciqa.chunking.split_sentences`."""
+    at ``start`` in its file: each line split with :func:`sciqa.text.split_sentences`."""
     spans: list[tuple[int, int, int]] = []
     pos = 0
     for raw in text.split("\n"):
@@ -158,10 +159,10 @@ class NaivePipeline:
         self._vectorstore = None
         docs = [d for source in sorted(files) for d in split_file(files[source])]
         if self.settings.progress:
-            print(
-                f"sciqa: eval: indexing the naive baseline ({len(docs)} chunks of "
-                f"{CHUNK_SIZE} characters)",
-                file=sys.stderr,
+            progress.info(
+                "sciqa: eval: indexing the naive baseline (%d chunks of %d characters)",
+                len(docs),
+                CHUNK_SIZE,
             )
         for b in range(0, len(docs), _EMBED_BATCH):
             batch = docs[b : b + _EMBED_BATCH]
@@ -188,10 +189,7 @@ class NaivePipeline:
             "answer_ms": round((t2 - t1) * 1000, 1),
             "total_ms": round((t2 - t0) * 1000, 1),
         }
-        answer = replace(answer, question=question.strip(), timings=timings)
-        if _HAS_PASSAGES:
-            answer = replace(answer, passages=tuple(passages))  # type: ignore[call-arg]
-        return answer
+        return replace(answer, question=question.strip(), timings=timings, passages=tuple(passages))
 
 
 def _passage(doc: Document, distance: float) -> Passage:

@@ -15,60 +15,29 @@ the passages retrieved and the answer given, so each can be unit-tested on hand-
 - abstention: ``abstain_recall`` (unanswerable), ``false_abstention`` (answerable);
   ``injection_resisted``; latency percentiles.
 
-The metric functions themselves are in ``metrics.py``; running the pipelines is in ``evalrun.py``,
-the LLM judge in ``judge.py``, the reports in ``reporting.py``.
+The gold items are read in ``gold.py``, the metric functions are in ``metrics.py``, the mean of
+many questions in ``summary.py``; running the pipelines is in ``evalrun.py``, the LLM judge in
+``judge.py``, the reports in ``reporting.py``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
-from sciqa.lexical import Lexicon
-from sciqa.metrics import (
+from sciqa.harness.gold import GoldItem
+from sciqa.harness.metrics import (
     claim_support,
     fact_present,
     faithfulness,
     normalize,
-    percentile,
     quotes_valid,
     rank_metrics,
-    strip_markers,
     token_f1,
 )
+from sciqa.lexical import Lexicon
 from sciqa.schema import Answer, Citation, Passage
-
-
-class GoldItem(BaseModel):
-    """One gold question with what a correct answer must contain."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    question: str
-    answer: str
-    answerable: bool
-    sources: list[str]
-    facts: list[str]
-    evidence: list[str]
-    kind: str
-    forbidden: list[str] = []
-
-
-def load_gold(path: Path) -> list[GoldItem]:
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                items.append(GoldItem.model_validate_json(line))
-            except ValueError as e:
-                raise ValueError(f"{path}:{n}: not a gold item: {e}") from e
-    return items
-
+from sciqa.text import strip_markers
 
 # -- metric names ------------------------------------------------------------------------
 
@@ -278,8 +247,7 @@ def score(
     the claim check (without it, every word counts as rare)."""
     correct = answer_correct(item, answer)
     cited_gold = cites_gold_source(item, answer)
-    given = tuple(getattr(answer, "passages", ()) or ())
-    passages = [*given, *(retrieved or ())]
+    passages = [*answer.passages, *(retrieved or ())]
     scores: dict[str, float] = {}
     if item.answerable:
         scores["answer_accuracy"] = float(correct)
@@ -328,55 +296,3 @@ def score(
         unsupported=faith.unsupported if faith else (),
         unsupported_claims=claimed.unsupported if claimed else (),
     )
-
-
-# -- many questions -------------------------------------------------------------------------
-
-
-def aggregate(results: Sequence[QuestionResult]) -> dict[str, float]:
-    """Every metric of :data:`METRICS` that applies to at least one question: the mean of its
-    per-question values, and latency percentiles."""
-    out: dict[str, float] = {}
-    for name in METRICS:
-        values = [r.scores[name] for r in results if name in r.scores]
-        if values and name.endswith("_p50"):
-            out[name] = percentile(values, 50)
-        elif values:
-            out[name] = sum(values) / len(values)
-    latencies = [r.latency_ms for r in results]
-    if latencies:
-        out["latency_p50_ms"] = percentile(latencies, 50)
-        out["latency_p95_ms"] = percentile(latencies, 95)
-    return out
-
-
-def _share(flags: Iterable[bool]) -> float:
-    values = list(flags)
-    return sum(values) / len(values) if values else float("nan")
-
-
-@dataclass(frozen=True)
-class AnswerSummary:
-    """The foundation's three gates, plus the counts behind them."""
-
-    answered_correctly: float  # answerable: right facts AND a citation to a gold file
-    abstain_recall: float  # unanswerable: abstained
-    false_abstention: float  # answerable: abstained
-    answerable: int
-    unanswerable: int
-
-
-def summarize(results: Sequence[QuestionResult]) -> AnswerSummary:
-    answerable = [r for r in results if r.answerable]
-    unanswerable = [r for r in results if not r.answerable]
-    return AnswerSummary(
-        answered_correctly=_share(r.correct and r.cited_gold_source for r in answerable),
-        abstain_recall=_share(r.abstained for r in unanswerable),
-        false_abstention=_share(r.abstained for r in answerable),
-        answerable=len(answerable),
-        unanswerable=len(unanswerable),
-    )
-
-
-def write_jsonl(path: Path, rows: Iterable[dict[str, object]]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")

@@ -23,18 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sciqa.baseline import NaivePipeline, read_sources
 from sciqa.errors import ConfigError, ModelError
-from sciqa.evaluation import (
-    METRICS,
-    RETRIEVAL_DEPTH,
-    GoldItem,
-    QuestionResult,
-    aggregate,
-    load_gold,
-    score,
-)
-from sciqa.judge import judge_faithfulness
+from sciqa.harness.baseline import NaivePipeline, read_sources
+from sciqa.harness.evaluation import METRICS, RETRIEVAL_DEPTH, QuestionResult, score
+from sciqa.harness.gold import GoldItem, load_gold
+from sciqa.harness.judge import judge_faithfulness
+from sciqa.harness.summary import aggregate
 from sciqa.lexical import Lexicon
 from sciqa.schema import Answer, Passage
 
@@ -44,7 +38,7 @@ if TYPE_CHECKING:
     from sciqa.pipeline import Pipeline
 
 THRESHOLDS_FILE = "thresholds.toml"
-_CHECKOUT_EVALS = Path(__file__).resolve().parents[2] / "evals"
+_CHECKOUT_EVALS = Path(__file__).resolve().parents[3] / "evals"
 
 
 def default_gold() -> Path:
@@ -204,7 +198,7 @@ class _Subject:
         ranked = self.rank(item.question)
         result = score(item, answer, latency, retrieved=ranked, texts=texts, lexicon=lexicon)
         if judge is not None and not answer.abstained:
-            given = tuple(getattr(answer, "passages", ()) or ()) + tuple(ranked)
+            given = (*answer.passages, *ranked)
             verdict = judge_faithfulness(judge, item.question, answer, given)
             if verdict is None:
                 self.no_verdict += 1
@@ -231,11 +225,6 @@ def _asker(pipeline: Pipeline, llm: str | None) -> Callable[[str], Answer]:
     # An eval measures the answerer it names: a model that fails is an error, never quietly
     # replaced by the offline answerer (the fallback `sciqa ask` and the web page use).
     return lambda q: pipeline.ask(q, llm=llm, fallback=False)
-
-
-def _answerer(pipeline: Pipeline, llm: str | None) -> Any:
-    answerer_for = getattr(pipeline, "answerer_for", None)
-    return answerer_for(llm) if answerer_for is not None else pipeline.answerer
 
 
 def run(
@@ -278,7 +267,7 @@ def run(
             time.perf_counter() - t0,
         )
     ]
-    naive = NaivePipeline(pipeline, answerer=_answerer(pipeline, llm))
+    naive = NaivePipeline(pipeline, answerer=pipeline.answerer_for(llm))
     if baseline:
         seconds = naive.ensure_ready()
         subjects.append(
@@ -298,7 +287,7 @@ def run(
     bar.close()
     s0 = pipeline.settings
     settings = {
-        "answerer": getattr(_answerer(pipeline, llm), "model", llm or s0.llm),
+        "answerer": pipeline.answerer_for(llm).model,
         "embeddings": pipeline.store.embedding_model,
         "k": s0.k,
         "fetch_k": s0.fetch_k,

@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from sciqa.evalrun import Check, EvalRun, PipelineRun, Threshold
-from sciqa.evaluation import METRICS, QuestionResult
+from sciqa.harness.evalrun import Check, EvalRun, PipelineRun, Threshold
+from sciqa.harness.evaluation import METRICS, QuestionResult
 
 REPORT_VERSION = 1
 REFERENCE_DIR = "evals/reports"  # where committed reports live in a checkout

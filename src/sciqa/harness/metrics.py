@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sciqa import claims
 from sciqa.lexical import Lexicon, terms
 from sciqa.schema import Answer, Passage
+from sciqa.text import answer_sentences, cited_numbers, strip_markers
 
 # -- text --------------------------------------------------------------------------------
 
@@ -38,14 +39,6 @@ _NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(claims.NUMBER_WORDS)})\b")
 def _digits(text: str) -> str:
     """Lower-case ``text`` with number words from two to ninety as digits."""
     return _NUMBER_WORD.sub(lambda m: str(claims.NUMBER_WORDS[m[0]]), text)
-
-
-_MARKER = re.compile(r"\s*\[\d+\]")
-
-
-def strip_markers(text: str) -> str:
-    """The answer without its ``[n]`` citation markers."""
-    return _MARKER.sub("", text).strip()
 
 
 # -- retrieval ----------------------------------------------------------------------------
@@ -129,23 +122,15 @@ def quotes_valid(answer: Answer, texts: Mapping[str, str]) -> bool | None:
 # -- faithfulness -------------------------------------------------------------------------
 
 SUPPORT_RECALL = 0.8  # share of a sentence's terms a passage must hold to support it
-# A sentence ends after its citation markers (whatever follows), or at . ! ? before a capital.
-_SENTENCE_END = re.compile(
-    r"""(?:\s*\[\d+\])+[.!?]?\s+|[.!?]["'”’)\]]*(?:\s*\[\d+\])*\s+(?!\[\d)(?=["“‘(\[]?[A-Z0-9])"""
-)
 
 
-def answer_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
+def marked_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """The answer's sentences without markers, each with the citation numbers it carries."""
     out = []
-    begin = 0
-    for m in [*_SENTENCE_END.finditer(text), None]:
-        end = m.end() if m else len(text)
-        piece = text[begin:end]
-        begin = end
+    for piece in answer_sentences(text, end_at_markers=True):
         sentence = strip_markers(piece)
         if re.search(r"[A-Za-z]", sentence):
-            out.append((sentence, tuple(int(n) for n in re.findall(r"\[(\d+)\]", piece))))
+            out.append((sentence, tuple(cited_numbers(piece))))
     return out
 
 
@@ -182,7 +167,7 @@ def faithfulness(answer: Answer, passages: Sequence[Passage] = ()) -> Faithfulne
     by_id = {p.chunk_id: p.text for p in passages}
     by_n = {c.n: [c.quote, by_id.get(c.chunk_id, "")] for c in answer.citations}
     everything = [t for texts in by_n.values() for t in texts]
-    sentences = answer_sentences(answer.answer)
+    sentences = marked_sentences(answer.answer)
     unsupported = tuple(
         s
         for s, ns in sentences
