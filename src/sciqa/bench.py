@@ -10,7 +10,7 @@ its own child process, so a peak RSS is that system's alone (``ru_maxrss`` of th
   end-to-end answer latencies), and ``sciqa ask`` from process start to answer. Wall-clock
   figures move with whatever else the machine runs; ``ingest_cpu_s`` against ``model_cpu_s``
   (CPU seconds of the process, all threads) compares ingest with the model alone regardless.
-- ``naive``: the same for LangChain's tutorial pipeline (:mod:`sciqa.baseline`) over the same files.
+- ``naive``: the same for LangChain's tutorial pipeline (:mod:`sciqa.harness.baseline`) over the same files.
 - ``scaling``: stores of 1k, 10k and 100k chunks. Their texts are real-sized (sentences of the
   corpus, so BM25 sees real term statistics); their vectors are synthesised (seeded, unit-length)
   and inserted directly, since embedding cost is linear and measured above.
@@ -219,7 +219,7 @@ def _job_sciqa() -> dict[str, Any]:
 
 
 def _job_naive() -> dict[str, Any]:
-    from sciqa.baseline import NaivePipeline, read_sources, split_file
+    from sciqa.harness.baseline import NaivePipeline, read_sources, split_file
     from sciqa.pipeline import Pipeline
     from sciqa.settings import Settings
 
