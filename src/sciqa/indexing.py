@@ -302,7 +302,7 @@ def _sync(
             old = store.manifest()
             dropped = set(old.files) | set(old.pending) if old else set()
     # First, say what this run will touch: those files are pending until done, and the BM25
-    # index is stale ("") until rebuilt. A changed file keeps its old entry (its old chunks
+    # build is unnamed ("") until sealed. A changed file keeps its old entry (its old chunks
     # stay until its new ones are all stored). Each entry says which source it came from.
     entries = {s: v for s, v in previous.items() if s not in removed}
     for s in entries:
@@ -324,7 +324,7 @@ def _sync(
     written, more_deleted = _write(store, embeddings, settings, manifest, todo, got.owner)
     deleted += more_deleted
     if work or not manifest.bm25 or store.bm25_build() != manifest.bm25:
-        manifest.bm25 = store.rebuild_bm25()
+        manifest.bm25 = store.seal_bm25()  # updated batch by batch: named, not rebuilt
     manifest.pending = []
     manifest.write(store.manifest_path)
     return IngestReport(
