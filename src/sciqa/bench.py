@@ -11,9 +11,12 @@ its own child process, so a peak RSS is that system's alone (``ru_maxrss`` of th
   figures move with whatever else the machine runs; ``ingest_cpu_s`` against ``model_cpu_s``
   (CPU seconds of the process, all threads) compares ingest with the model alone regardless.
 - ``naive``: the same for LangChain's tutorial pipeline (:mod:`sciqa.baseline`) over the same files.
-- ``scaling``: stores of 1k, 10k and 100k chunks. Their texts are real-sized (sentences of the
-  corpus, so BM25 sees real term statistics); their vectors are synthesised (seeded, unit-length)
-  and inserted directly, since embedding cost is linear and measured above.
+- ``scaling``: stores of 1k, 10k, 100k and (``--max-chunks 1000000``) 1M chunks. Their texts are
+  real-sized (sentences of the corpus, so BM25 sees real term statistics); their vectors are
+  synthesised (seeded, unit-length) and inserted directly, since embedding cost is linear and
+  measured above. Each row: retrieval p50/p95 and peak RSS of an asking process, the store's
+  size, the BM25 part of building it, and adding 10 new files (about 10 chunks each, embedded
+  by the real model) to it: end to end, and the BM25 index's part of that.
 
 The child protocol: ``python -m sciqa.bench JOB`` prints one JSON line, the job's result.
 """
@@ -35,7 +38,7 @@ from typing import Any
 
 from sciqa.errors import SciQAError
 
-SIZES = (1_000, 10_000, 100_000)
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
 WARMUP = "What does the Amazon Scholars program offer?"
 QUESTIONS = (
     "When did Amazon launch the Amazon Scholars program?",
@@ -73,26 +76,38 @@ QUESTIONS = (
 # -- the parent: run the children, gather one report ----------------------------------------
 
 
-def run(max_chunks: int = SIZES[-1], log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Measure everything; return ``{"sciqa": {...}, "naive": {...}, "scaling": [...]}``."""
+def run(
+    max_chunks: int = 100_000,
+    log: Callable[[str], None] | None = None,
+    *,
+    systems: bool = True,
+    min_chunks: int = 0,
+) -> dict[str, Any]:
+    """Measure everything; return ``{"sciqa": {...}, "naive": {...}, "scaling": [...]}``
+    (without ``systems``, the scaling rows from ``min_chunks`` on only)."""
     say = log or (lambda _: None)
+    sciqa: dict[str, Any] = {}
+    naive: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sciqa-bench-") as tmp:
         home = Path(tmp) / "home"
-        say("sciqa: cold ingest, re-ingest, model alone, questions")
-        sciqa = _child({"job": "sciqa"}, home)
-        say("sciqa: `sciqa ask` from process start to answer")
-        sciqa["ask_cold_start_s"] = _cold_start(home)
-        say("naive baseline: cold ingest, re-ingest, model alone, questions")
-        naive = _child({"job": "naive"}, home)
+        if systems:
+            say("sciqa: cold ingest, re-ingest, model alone, questions")
+            sciqa = _child({"job": "sciqa"}, home)
+            say("sciqa: `sciqa ask` from process start to answer")
+            sciqa["ask_cold_start_s"] = _cold_start(home)
+            say("naive baseline: cold ingest, re-ingest, model alone, questions")
+            naive = _child({"job": "naive"}, home)
         scaling = []
-        for n in (n for n in SIZES if n <= max_chunks):
+        for n in (n for n in SIZES if min_chunks <= n <= max_chunks):
             row_home = Path(tmp) / f"scale-{n}"
             say(f"scaling: building a store of {n:,} chunks")
             built = _child({"job": "build", "chunks": n}, row_home)
             say(f"scaling: retrieval over {n:,} chunks")
             row = _child({"job": "query"}, row_home)
             row = {"chunks": n, **row, "store_mb": round(_du(row_home / "store") / 2**20, 1)}
-            row["bm25_build_s"] = built["bm25_build_s"]
+            row.update(built)
+            say(f"scaling: adding 10 files to {n:,} chunks")
+            row.update(_child({"job": "add", "folder": str(Path(tmp) / f"new-{n}")}, row_home))
             scaling.append(row)
             shutil.rmtree(row_home, ignore_errors=True)
     return {
@@ -256,6 +271,7 @@ def _job_build(n: int) -> dict[str, Any]:
     from sciqa.reading import read_all
     from sciqa.resources import default_corpus
     from sciqa.settings import Settings
+    from sciqa.sources import Entry, key, record
     from sciqa.store import Store
 
     settings = Settings()
@@ -267,6 +283,9 @@ def _job_build(n: int) -> dict[str, Any]:
     store.reset()
     per_file, batch = 20, 5000
     sources: dict[str, dict[str, Any]] = {}
+    root = key(settings.home / "synthetic")  # a source of its own, kept by a later ingest
+    timed = _timing("add", "delete_stale", "seal")
+    began = time.perf_counter()
     for b in range(0, n, batch):
         chunks = []
         for i in range(b, min(n, b + batch)):
@@ -278,7 +297,9 @@ def _job_build(n: int) -> dict[str, Any]:
                 parts.append(sentences[p])
                 offset += len(sentences[p]) + 1
             source = f"synthetic/{i // per_file:06d}.txt"
-            sources.setdefault(source, {"sha256": f"{i // per_file:064d}", "chunks": 0})
+            sources.setdefault(
+                source, {"sha256": f"{i // per_file:064d}", "chunks": 0, "root": root}
+            )
             sources[source]["chunks"] += 1
             text = " ".join(parts)
             chunks.append(
@@ -287,11 +308,64 @@ def _job_build(n: int) -> dict[str, Any]:
         vectors = rng.standard_normal((len(chunks), 384), dtype=np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         store.add(chunks, vectors)
+    build = store.seal_bm25()
+    build_s = time.perf_counter() - began
+    (settings.home / "synthetic").mkdir(parents=True, exist_ok=True)
+    record(store.dir, [Entry(root)])
+    manifest = Manifest(MINILM_ID, chunking_config(settings), sources, [root], bm25=build)
+    manifest.write(store.manifest_path)
+    return {"build_s": round(build_s, 1), "bm25_build_s": round(timed[0], 1)}
+
+
+def _timing(*methods: str) -> list[float]:
+    """Seconds spent in these methods of ``SparseIndex`` from now on in this process (summed in
+    the one-element list returned)."""
+    from sciqa.sparse import SparseIndex
+
+    spent = [0.0]
+    for name in methods:
+        real = getattr(SparseIndex, name)
+
+        def timed(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - began
+
+        setattr(SparseIndex, name, timed)
+    return spent
+
+
+def _job_add(folder: Path) -> dict[str, Any]:
+    """Add 10 new files (about 10 chunks each, texts of the corpus) to a built store with the
+    real embedding model: seconds end to end (the model already loaded), and the BM25 part."""
+    from sciqa.pipeline import Pipeline
+    from sciqa.reading import read_all
+    from sciqa.resources import default_corpus
+    from sciqa.settings import Settings
+
+    settings = Settings()
+    files, _ = read_all([settings.corpus or default_corpus()])
+    words = " ".join(f.text for f in files.values()).split()
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(10):
+        part = words[i * 900 : (i + 1) * 900]
+        paragraphs = [" ".join(part[p : p + 90]) for p in range(0, len(part), 90)]
+        text = f"# New file {i}\n\n" + "\n\n".join(paragraphs) + "\n"
+        (folder / f"new-{i}.txt").write_text(text, encoding="utf-8")
+    pipeline = Pipeline(settings)
+    pipeline.embeddings.embed_query(WARMUP)  # the model loaded, as in a running process
+    timed = _timing("add", "delete_stale", "seal")
     began = time.perf_counter()
-    store.rebuild_bm25()
-    bm25_s = time.perf_counter() - began
-    Manifest(MINILM_ID, chunking_config(settings), sources, []).write(store.manifest_path)
-    return {"bm25_build_s": round(bm25_s, 1)}
+    report = pipeline.ingest([str(folder)])
+    add_s = time.perf_counter() - began
+    assert len(report.added) == 10, report
+    return {
+        "add10_s": round(add_s, 2),
+        "add10_chunks": report.chunks_added,
+        "add10_bm25_s": round(timed[0], 2),
+    }
 
 
 def _job_query() -> dict[str, Any]:
@@ -324,6 +398,8 @@ def _main(argv: list[str]) -> None:
         result = _job_build(int(job["chunks"]))
     elif kind == "query":
         result = _job_query()
+    elif kind == "add":
+        result = _job_add(Path(job["folder"]))
     else:
         raise SystemExit(f"unknown bench job {kind!r}")
     print(json.dumps(result), flush=True)

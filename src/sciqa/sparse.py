@@ -227,23 +227,34 @@ class SparseIndex:
         db.execute("UPDATE meta SET value = value + ? WHERE key = 'total_len'", (length,))
 
     def _merge(self, db: sqlite3.Connection, tids: Sequence[int]) -> None:
-        """Merge the postings rows of each term in ``tids`` that has more than MERGE_AT,
-        leaving out the slots whose chunk is gone."""
+        """For each term in ``tids`` with more than MERGE_AT postings rows, merge its small rows
+        into one, and that with its biggest once they hold a quarter of it (so a posting is
+        rewritten a few times over the index's life, not once per write); the slots of deleted
+        chunks are left out."""
         dead: np.ndarray | None = None
         for t in tids:
-            rows = db.execute("SELECT seg, slots, tfs FROM postings WHERE tid = ?", (t,)).fetchall()
-            if len(rows) <= MERGE_AT:
+            sizes = db.execute(
+                "SELECT seg, length(slots) FROM postings WHERE tid = ? ORDER BY 2 DESC", (t,)
+            ).fetchall()
+            if len(sizes) <= MERGE_AT:
                 continue
-            slots = np.concatenate([np.frombuffer(r[1], dtype=np.int32) for r in rows])
-            tfs = np.concatenate([np.frombuffer(r[2], dtype=np.uint16) for r in rows])
+            rest = sizes[1:] if sum(n for _, n in sizes[1:]) * 4 < sizes[0][1] else sizes
+            segs = [seg for seg, _ in rest]
+            marks = ",".join("?" * len(segs))
+            rows = db.execute(
+                f"SELECT slots, tfs FROM postings WHERE tid = ? AND seg IN ({marks}) ORDER BY seg",
+                (t, *segs),
+            ).fetchall()
+            slots = np.concatenate([np.frombuffer(r[0], dtype=np.int32) for r in rows])
+            tfs = np.concatenate([np.frombuffer(r[1], dtype=np.uint16) for r in rows])
             if dead is None:
                 dead = np.array([r[0] for r in db.execute("SELECT slot FROM dead")], np.int32)
             alive = ~np.isin(slots, dead)
-            db.execute("DELETE FROM postings WHERE tid = ?", (t,))
+            db.execute(f"DELETE FROM postings WHERE tid = ? AND seg IN ({marks})", (t, *segs))
             if alive.any():
                 db.execute(
                     "INSERT INTO postings VALUES (?, ?, ?, ?)",
-                    (t, max(r[0] for r in rows), slots[alive].tobytes(), tfs[alive].tobytes()),
+                    (t, max(segs), slots[alive].tobytes(), tfs[alive].tobytes()),
                 )
 
     def delete(self, ids: Sequence[str]) -> int:
