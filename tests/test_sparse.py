@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sciqa import sparse
 from sciqa.bm25 import saved_build, stored_ids
 from sciqa.sparse import MERGE_AT, SparseIndex
 
@@ -34,7 +35,12 @@ def _results(index: SparseIndex) -> dict[str, dict[str, float]]:
     return {q: dict(index.search(q, 1000)) for q in QUERIES}
 
 
-def test_add_then_remove_scores_as_a_fresh_build() -> None:
+@pytest.mark.parametrize("exact_ties", [True, False], ids=["small", "large"])
+def test_add_then_remove_scores_as_a_fresh_build(
+    exact_ties: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not exact_ties:  # the way a store of more than EXACT_TIES chunks chooses its best
+        monkeypatch.setattr(sparse, "EXACT_TIES", 0)
     kept = _chunks("alpha", 30) + _chunks("beta", 20)
     fresh = SparseIndex.build(kept)
     grown = SparseIndex.build(_chunks("alpha", 30))
