@@ -300,16 +300,6 @@ def test_ingest_rebuild_recovers_from_a_corrupt_database(home_copy: Path, tmp_pa
     assert_verified(answer, folder)
 
 
-@pytest.mark.parametrize(
-    "spoil",
-    [
-        lambda d: _sql(d, "garbage"),
-        lambda d: _sql(d, "truncated"),
-        lambda d: _sql(d, "DROP TABLE postings"),
-        lambda d: _sql(d, "UPDATE meta SET value = 'another' WHERE key = 'build'"),
-    ],
-    ids=["garbage", "truncated", "table-missing", "other-build"],
-)
 def _sql(folder: Path, change: str) -> None:
     """Spoil the BM25 index in ``folder``: overwrite it, cut it short, or run ``change``."""
     db = folder / "index.sqlite3"
@@ -327,6 +317,16 @@ def _sql(folder: Path, change: str) -> None:
         c.close()
 
 
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda d: _sql(d, "garbage"),
+        lambda d: _sql(d, "truncated"),
+        lambda d: _sql(d, "DROP TABLE postings"),
+        lambda d: _sql(d, "UPDATE meta SET value = 'another' WHERE key = 'build'"),
+    ],
+    ids=["garbage", "truncated", "table-missing", "other-build"],
+)
 def test_a_broken_bm25_index_is_rebuilt_in_memory_and_announced(
     home_copy: Path, spoil, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -266,13 +266,14 @@ def _job_build(n: int) -> dict[str, Any]:
 
     from sciqa.chunking import Chunk
     from sciqa.embeddings import MINILM_ID
-    from sciqa.indexing import chunk_file, chunking_config
+    from sciqa.indexing import chunking_config
     from sciqa.manifest import Manifest
     from sciqa.reading import read_all
     from sciqa.resources import default_corpus
     from sciqa.settings import Settings
     from sciqa.sources import Entry, key, record
     from sciqa.store import Store
+    from sciqa.writing import chunk_file
 
     settings = Settings()
     files, _ = read_all([settings.corpus or default_corpus()])

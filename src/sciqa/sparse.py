@@ -192,8 +192,8 @@ class SparseIndex:
                 "INSERT INTO docs (id, source, len, tids) VALUES (?, ?, ?, ?) RETURNING slot",
                 (cid, source, length, ids.tobytes()),
             ).fetchone()[0]
-            for t, n in tfs.items():
-                row = postings.setdefault(t, ([], []))
+            for term_id, n in tfs.items():
+                row = postings.setdefault(term_id, ([], []))
                 row[0].append(slot)
                 row[1].append(min(n, 65535))
         db.executemany(
@@ -419,7 +419,7 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     k = min(k, len(scores))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(scores, -k).take(indices=range(-k, 0))
+    part = np.argpartition(scores, -k)[-k:]
     return part[np.flip(np.argsort(scores[part]))]
 
 
