@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sciqa import sparse
+from sciqa import sparse_search
 from sciqa.bm25 import saved_build, stored_ids
 from sciqa.sparse import MERGE_AT, SparseIndex
 
@@ -40,7 +40,7 @@ def test_add_then_remove_scores_as_a_fresh_build(
     exact_ties: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not exact_ties:  # the way a store of more than EXACT_TIES chunks chooses its best
-        monkeypatch.setattr(sparse, "EXACT_TIES", 0)
+        monkeypatch.setattr(sparse_search, "EXACT_TIES", 0)
     kept = _chunks("alpha", 30) + _chunks("beta", 20)
     fresh = SparseIndex.build(kept)
     grown = SparseIndex.build(_chunks("alpha", 30))
