@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sciqa import Pipeline, Settings
+from sciqa.bm25 import stored_ids
 
 from .conftest import invoke_cli
 
@@ -81,7 +82,7 @@ def test_ingest_and_ask_through_a_chroma_server(
 
     report = served.ingest()
     assert report.chunks_added == pipeline.store.count() == served.store.count()
-    assert (home / "store" / "bm25" / "ids.json").exists()  # BM25 built from the server's chunks
+    assert stored_ids(home / "store" / "bm25")  # BM25 built from the server's chunks
     assert served.ingest().chunks_added == 0  # unchanged corpus: nothing re-embedded
 
     for question in QUESTIONS:
@@ -120,4 +121,4 @@ def test_new_machine_on_a_filled_server_answers_without_ingesting(
     assert answer.answer == pipeline.ask(QUESTIONS[0]).answer
     assert worker.store.count() == count
     assert not (home / "store" / "manifest.json").exists()  # no ingest ran here
-    assert json.loads((home / "store" / "bm25" / "ids.json").read_text()).__len__() == count
+    assert len(stored_ids(home / "store" / "bm25")) == count

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from sciqa import Settings
+from sciqa.bm25 import saved_build, stored_ids
 from sciqa.store import Store
 
 from .conftest import CORPUS, invoke_cli
@@ -48,7 +49,7 @@ def _chunks_of(home: Path, names: set[str]) -> tuple[int, int]:
     manifest = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
     store = Store(Settings(home=home, progress=False), manifest["embedding_model"])
     got = store.collection.get(where={"source": {"$in": sorted(names)}}, include=[])
-    bm25 = set(json.loads((home / "store" / "bm25" / "ids.json").read_text(encoding="utf-8")))
+    bm25 = set(stored_ids(home / "store" / "bm25"))
     return len(got["ids"]), len(bm25 & set(got["ids"]))
 
 
@@ -124,8 +125,12 @@ def test_a_relative_path_is_recorded_absolute(tmp_path: Path) -> None:
 def test_dry_runs_print_the_plan_and_change_nothing(home_copy: Path, tmp_path: Path) -> None:
     folder = _observatory(tmp_path / "papers")
     store = home_copy / "store"
-    files = ("sources.json", "manifest.json", "bm25/ids.json", "bm25/build.txt")
-    before = {f: (store / f).read_bytes() for f in files}
+    files = ("sources.json", "manifest.json")
+
+    def bm25() -> tuple[list[str], str | None]:
+        return stored_ids(store / "bm25"), saved_build(store / "bm25")
+
+    before = {f: (store / f).read_bytes() for f in files}, bm25()
 
     out = _ok(invoke_cli("ingest", str(folder), "--dry-run", home=home_copy)).splitlines()
     assert out == [
@@ -140,7 +145,7 @@ def test_dry_runs_print_the_plan_and_change_nothing(home_copy: Path, tmp_path: P
         f"{len(BUNDLED)} files would be removed",
     ]
 
-    assert {f: (store / f).read_bytes() for f in files} == before
+    assert ({f: (store / f).read_bytes() for f in files}, bm25()) == before
     assert _chunks_of(home_copy, BUNDLED)[0] > 0 and _chunks_of(home_copy, {"observatory.txt"}) == (
         0,
         0,

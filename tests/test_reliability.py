@@ -19,6 +19,7 @@ import pydoc
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 import sciqa
 from sciqa import Pipeline, QuestionError, Settings, StoreError
+from sciqa.bm25 import saved_build, stored_ids
 from sciqa.store import Store
 
 from .conftest import CORPUS, invoke_cli, run_cli
@@ -298,15 +300,32 @@ def test_ingest_rebuild_recovers_from_a_corrupt_database(home_copy: Path, tmp_pa
     assert_verified(answer, folder)
 
 
+def _sql(folder: Path, change: str) -> None:
+    """Spoil the BM25 index in ``folder``: overwrite it, cut it short, or run ``change``."""
+    db = folder / "index.sqlite3"
+    if change == "garbage":
+        for f in folder.iterdir():
+            f.write_bytes(b"garbage" * 100)
+    elif change == "truncated":
+        with sqlite3.connect(db) as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        c.close()
+        db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    else:
+        c = sqlite3.connect(db, isolation_level=None)
+        c.execute(change)
+        c.close()
+
+
 @pytest.mark.parametrize(
     "spoil",
     [
-        lambda d: (d / "ids.json").write_text("garbage", encoding="utf-8"),
-        lambda d: (d / "data.csc.index.npy").write_bytes(b"\x93NUMPY garbage"),
-        lambda d: (d / "vocab.index.json").unlink(),
-        lambda d: (d / "ids.json").write_text('["only-one-id"]', encoding="utf-8"),
+        lambda d: _sql(d, "garbage"),
+        lambda d: _sql(d, "truncated"),
+        lambda d: _sql(d, "DROP TABLE postings"),
+        lambda d: _sql(d, "UPDATE meta SET value = 'another' WHERE key = 'build'"),
     ],
-    ids=["ids-garbage", "npy-garbage", "vocab-missing", "ids-wrong-count"],
+    ids=["garbage", "truncated", "table-missing", "other-build"],
 )
 def test_a_broken_bm25_index_is_rebuilt_in_memory_and_announced(
     home_copy: Path, spoil, caplog: pytest.LogCaptureFixture
@@ -326,7 +345,7 @@ def test_a_broken_bm25_index_is_rebuilt_in_memory_and_announced(
 
 
 def test_a_broken_bm25_index_through_the_cli(home_copy: Path) -> None:
-    (home_copy / "store" / "bm25" / "ids.json").write_text("garbage", encoding="utf-8")
+    _sql(home_copy / "store" / "bm25", "garbage")
     done = invoke_cli("ask", QUESTION, "--json", home=home_copy)
     assert done.returncode == 0, done.stderr
     assert_scholars_answered(json.loads(done.stdout))
@@ -473,8 +492,8 @@ FAULTS = {
     "manifest": ("sciqa.manifest.atomic_write", 1),
     # Chroma's SQLite writing a batch
     "chroma": ("sciqa.store.Store.add", 0),
-    # saving the BM25 index at the end
-    "bm25": ("sciqa.sparse.SparseIndex.save", 0),
+    # adding a batch to the BM25 index (after Chroma stored it)
+    "bm25": ("sciqa.sparse.SparseIndex.add", 0),
 }
 
 
@@ -755,8 +774,8 @@ def _survive_kill(
     manifest = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["pending"] == []
     bm25 = home / "store" / "bm25"
-    assert manifest["bm25"] == (bm25 / "build.txt").read_text(encoding="utf-8")
-    ids = json.loads((bm25 / "ids.json").read_text(encoding="utf-8"))
+    assert manifest["bm25"] == saved_build(bm25)
+    ids = stored_ids(bm25)
     assert sorted(ids) == sorted(set().union(*scene["chunks"].values()))
 
     # 3. and it answers from the new corpus only (its chunks equal the reference's: asked once)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sciqa import IngestError, StoreError, sources
+from sciqa.bm25 import saved_build, stored_ids
 from sciqa.store import Store
 
 from .conftest import CORPUS, run_cli
@@ -181,7 +182,7 @@ def test_an_unreadable_journal_is_a_clear_error_never_the_bundled_corpus(
 def _held(home: Path) -> set[str]:
     """Files the store holds, checked consistent: Chroma, the manifest and the BM25 index."""
     chunks = assert_store_consistent(home)
-    assert set(read_json(home / "store" / "bm25" / "ids.json")) == set().union(*chunks.values())
+    assert set(stored_ids(home / "store" / "bm25")) == set().union(*chunks.values())
     return set(chunks)
 
 
@@ -349,9 +350,12 @@ def test_dry_runs_change_nothing(tmp_path: Path) -> None:
     _notes(a, ("elm",))
     store = home / "store"
 
-    def state() -> tuple[dict[str, bytes], dict[str, set[str]]]:
-        files = ("sources.json", "manifest.json", "bm25/ids.json", "bm25/build.txt")
-        return {f: (store / f).read_bytes() for f in files}, assert_store_consistent(home)
+    def state() -> tuple[dict[str, object], dict[str, set[str]]]:
+        files: dict[str, object] = {
+            f: (store / f).read_bytes() for f in ("sources.json", "manifest.json")
+        }
+        files["bm25"] = (stored_ids(store / "bm25"), saved_build(store / "bm25"))
+        return files, assert_store_consistent(home)
 
     before = state()
     plan = p.ingest([b, a], dry_run=True)

@@ -16,6 +16,7 @@ from pydantic import Field
 
 import sciqa
 from sciqa import IngestReport, Pipeline, Settings
+from sciqa.bm25 import stored_ids
 from sciqa.store import Store
 
 DIM = 384
@@ -409,10 +410,9 @@ def test_bm25_index_on_disk_finds_a_rare_word(corpus: Path, home: Path) -> None:
 
     bm25 = home / "store" / "bm25"
     assert bm25.is_dir()
-    ids = json.loads((bm25 / "ids.json").read_text(encoding="utf-8"))
+    ids = stored_ids(bm25)
     assert sorted(ids) == sorted(p.store.collection.get(include=[])["ids"])
-    assert (bm25 / "lexicon.json").exists()
-    assert any(f.name.endswith(".npy") for f in bm25.iterdir())
+    assert (bm25 / "index.sqlite3").exists()
 
     hits = p.store.bm25_search(RARE, 5)
     assert len(hits) == 1

@@ -11,9 +11,12 @@ its own child process, so a peak RSS is that system's alone (``ru_maxrss`` of th
   figures move with whatever else the machine runs; ``ingest_cpu_s`` against ``model_cpu_s``
   (CPU seconds of the process, all threads) compares ingest with the model alone regardless.
 - ``naive``: the same for LangChain's tutorial pipeline (:mod:`sciqa.harness.baseline`) over the same files.
-- ``scaling``: stores of 1k, 10k and 100k chunks. Their texts are real-sized (sentences of the
-  corpus, so BM25 sees real term statistics); their vectors are synthesised (seeded, unit-length)
-  and inserted directly, since embedding cost is linear and measured above.
+- ``scaling`` (``benchscale.py``): stores of 1k, 10k, 100k and (``--max-chunks 1000000``) 1M
+  chunks. Their texts are real-sized (sentences of the corpus, so BM25 sees real term
+  statistics); their vectors are synthesised (seeded, unit-length) and inserted directly, since
+  embedding cost is linear and measured above. Each row: retrieval p50/p95 and peak RSS of an
+  asking process, the store's size, the BM25 part of building it, and adding 10 new files (about
+  10 chunks each, embedded by the real model) to it: end to end, and the BM25 index's part.
 
 The child protocol: ``python -m sciqa.bench JOB`` prints one JSON line, the job's result.
 """
@@ -35,7 +38,7 @@ from typing import Any
 
 from sciqa.errors import SciQAError
 
-SIZES = (1_000, 10_000, 100_000)
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
 WARMUP = "What does the Amazon Scholars program offer?"
 QUESTIONS = (
     "When did Amazon launch the Amazon Scholars program?",
@@ -73,26 +76,38 @@ QUESTIONS = (
 # -- the parent: run the children, gather one report ----------------------------------------
 
 
-def run(max_chunks: int = SIZES[-1], log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Measure everything; return ``{"sciqa": {...}, "naive": {...}, "scaling": [...]}``."""
+def run(
+    max_chunks: int = 100_000,
+    log: Callable[[str], None] | None = None,
+    *,
+    systems: bool = True,
+    min_chunks: int = 0,
+) -> dict[str, Any]:
+    """Measure everything; return ``{"sciqa": {...}, "naive": {...}, "scaling": [...]}``
+    (without ``systems``, the scaling rows from ``min_chunks`` on only)."""
     say = log or (lambda _: None)
+    sciqa: dict[str, Any] = {}
+    naive: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sciqa-bench-") as tmp:
         home = Path(tmp) / "home"
-        say("sciqa: cold ingest, re-ingest, model alone, questions")
-        sciqa = _child({"job": "sciqa"}, home)
-        say("sciqa: `sciqa ask` from process start to answer")
-        sciqa["ask_cold_start_s"] = _cold_start(home)
-        say("naive baseline: cold ingest, re-ingest, model alone, questions")
-        naive = _child({"job": "naive"}, home)
+        if systems:
+            say("sciqa: cold ingest, re-ingest, model alone, questions")
+            sciqa = _child({"job": "sciqa"}, home)
+            say("sciqa: `sciqa ask` from process start to answer")
+            sciqa["ask_cold_start_s"] = _cold_start(home)
+            say("naive baseline: cold ingest, re-ingest, model alone, questions")
+            naive = _child({"job": "naive"}, home)
         scaling = []
-        for n in (n for n in SIZES if n <= max_chunks):
+        for n in (n for n in SIZES if min_chunks <= n <= max_chunks):
             row_home = Path(tmp) / f"scale-{n}"
             say(f"scaling: building a store of {n:,} chunks")
             built = _child({"job": "build", "chunks": n}, row_home)
             say(f"scaling: retrieval over {n:,} chunks")
             row = _child({"job": "query"}, row_home)
             row = {"chunks": n, **row, "store_mb": round(_du(row_home / "store") / 2**20, 1)}
-            row["bm25_build_s"] = built["bm25_build_s"]
+            row.update(built)
+            say(f"scaling: adding 10 files to {n:,} chunks")
+            row.update(_child({"job": "add", "folder": str(Path(tmp) / f"new-{n}")}, row_home))
             scaling.append(row)
             shutil.rmtree(row_home, ignore_errors=True)
     return {
@@ -245,75 +260,9 @@ def _job_naive() -> dict[str, Any]:
     }
 
 
-def _job_build(n: int) -> dict[str, Any]:
-    """A store of ``n`` chunks: real-sized texts, synthetic vectors, BM25 and manifest."""
-    import numpy as np
-
-    from sciqa.chunking import Chunk
-    from sciqa.embeddings import MINILM_ID
-    from sciqa.indexing import chunk_file, chunking_config
-    from sciqa.manifest import Manifest
-    from sciqa.reading import read_all
-    from sciqa.resources import default_corpus
-    from sciqa.settings import Settings
-    from sciqa.store import Store
-
-    settings = Settings()
-    files, _ = read_all([settings.corpus or default_corpus()])
-    real = [c for f in files.values() for c in chunk_file(f, settings)]
-    sentences = [c.text[o : o + e - s] for c in real for o, s, e in c.spans]
-    rng = np.random.default_rng(42)
-    store = Store(settings, MINILM_ID)
-    store.reset()
-    per_file, batch = 20, 5000
-    sources: dict[str, dict[str, Any]] = {}
-    for b in range(0, n, batch):
-        chunks = []
-        for i in range(b, min(n, b + batch)):
-            like = real[i % len(real)]  # same number of sentences as a real chunk
-            picks = rng.integers(0, len(sentences), len(like.spans))
-            parts, spans, offset = [], [], 0
-            for p in picks:
-                spans.append((offset, offset, offset + len(sentences[p])))
-                parts.append(sentences[p])
-                offset += len(sentences[p]) + 1
-            source = f"synthetic/{i // per_file:06d}.txt"
-            sources.setdefault(source, {"sha256": f"{i // per_file:064d}", "chunks": 0})
-            sources[source]["chunks"] += 1
-            text = " ".join(parts)
-            chunks.append(
-                Chunk(f"{i:032d}", text, source, like.title, like.section, "", tuple(spans))
-            )
-        vectors = rng.standard_normal((len(chunks), 384), dtype=np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        store.add(chunks, vectors)
-    began = time.perf_counter()
-    store.rebuild_bm25()
-    bm25_s = time.perf_counter() - began
-    Manifest(MINILM_ID, chunking_config(settings), sources, []).write(store.manifest_path)
-    return {"bm25_build_s": round(bm25_s, 1)}
-
-
-def _job_query() -> dict[str, Any]:
-    """Retrieval latency (dense + BM25 + fusion + passage fetch) over a built store."""
-    from sciqa.pipeline import Pipeline
-    from sciqa.settings import Settings
-
-    pipeline = Pipeline(Settings())
-    pipeline.retrieve(WARMUP)
-    times = []
-    for question in QUESTIONS:
-        began = time.perf_counter()
-        pipeline.retrieve(question)
-        times.append((time.perf_counter() - began) * 1000)
-    return {
-        "retrieve_p50_ms": _pct(times, 0.5),
-        "retrieve_p95_ms": _pct(times, 0.95),
-        "rss_mb": _peak_rss_mb(),
-    }
-
-
 def _main(argv: list[str]) -> None:
+    from sciqa import benchscale as scaling
+
     job = json.loads(argv[0])
     kind = job["job"]
     if kind == "sciqa":
@@ -321,9 +270,11 @@ def _main(argv: list[str]) -> None:
     elif kind == "naive":
         result = _job_naive()
     elif kind == "build":
-        result = _job_build(int(job["chunks"]))
+        result = scaling.build(int(job["chunks"]))
     elif kind == "query":
-        result = _job_query()
+        result = scaling.query()
+    elif kind == "add":
+        result = scaling.add(Path(job["folder"]))
     else:
         raise SystemExit(f"unknown bench job {kind!r}")
     print(json.dumps(result), flush=True)

@@ -8,9 +8,9 @@ Which files are read (and skipped) is ``reading.py``; ``removal.py`` drops sourc
 
 Each file is identified by its source name (its path inside its folder) and content hash.
 Unchanged files are skipped, a changed file's chunks are replaced, a removed file's chunks are
-deleted. Chunks are embedded and written in batches that span files (one model call, one upsert
-per batch); the manifest is updated after each batch with the files it finished, so an
-interrupted ingest resumes where it stopped. A changed file's old chunks are deleted only once
+deleted. Chunks are embedded and written in batches that span files (``writing.py``: one model
+call, one upsert per batch); the manifest is updated after each batch with the files it finished,
+so an interrupted ingest resumes where it stopped. A changed file's old chunks are deleted only once
 its new ones are all stored, so the store keeps answering from the old version if the run is
 killed or the disk fills. A file ingested before that cannot be read now (an I/O error, a file
 being rewritten) keeps its chunks.
@@ -27,7 +27,7 @@ import errno
 import logging
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,16 +35,16 @@ from langchain_core.embeddings import Embeddings
 
 from sciqa import sources
 from sciqa.chroma import read_only, read_only_error
-from sciqa.chunking import TOKENIZER, Chunk, chunk_documents
-from sciqa.documents import SourceFile, parse, shown
-from sciqa.embeddings import embed_array
+from sciqa.chunking import TOKENIZER
+from sciqa.documents import shown
 from sciqa.errors import IngestError, SciQAError, StoreError
 from sciqa.manifest import Manifest
 from sciqa.providers import short
 from sciqa.reading import Read, read_sources
 from sciqa.schema import IngestReport, Skipped
 from sciqa.settings import Settings
-from sciqa.store import Store, index_text
+from sciqa.store import Store
+from sciqa.writing import write
 
 # 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa"); 3: offsets index
 # the text as open() reads it (a BOM kept, CRLF read as LF), so such files are chunked again
@@ -61,11 +61,6 @@ def chunking_config(settings: Settings) -> dict[str, object]:
         "chunk_overlap": settings.chunk_overlap,
         "parser": PARSER_VERSION,
     }
-
-
-def chunk_file(file: SourceFile, settings: Settings) -> list[Chunk]:
-    docs = parse(file.source, file.text)
-    return chunk_documents(docs, settings.chunk_tokens, settings.chunk_overlap)
 
 
 def previous_sources(store: Store, *, mend: bool = False) -> list[sources.Entry] | None:
@@ -302,7 +297,7 @@ def _sync(
             old = store.manifest()
             dropped = set(old.files) | set(old.pending) if old else set()
     # First, say what this run will touch: those files are pending until done, and the BM25
-    # index is stale ("") until rebuilt. A changed file keeps its old entry (its old chunks
+    # build is unnamed ("") until sealed. A changed file keeps its old entry (its old chunks
     # stay until its new ones are all stored). Each entry says which source it came from.
     entries = {s: v for s, v in previous.items() if s not in removed}
     for s in entries:
@@ -321,10 +316,10 @@ def _sync(
     deleted = store.delete_sources(removed)
     gone = set(removed)
     manifest.pending = [s for s in manifest.pending if s not in gone]
-    written, more_deleted = _write(store, embeddings, settings, manifest, todo, got.owner)
+    written, more_deleted = write(store, embeddings, settings, manifest, todo, got.owner)
     deleted += more_deleted
     if work or not manifest.bm25 or store.bm25_build() != manifest.bm25:
-        manifest.bm25 = store.rebuild_bm25()
+        manifest.bm25 = store.seal_bm25()  # updated batch by batch: named, not rebuilt
     manifest.pending = []
     manifest.write(store.manifest_path)
     return IngestReport(
@@ -333,100 +328,3 @@ def _sync(
         chunks_deleted=deleted,
         seconds=time.perf_counter() - began,
     )
-
-
-def _write(
-    store: Store,
-    embeddings: Embeddings,
-    settings: Settings,
-    manifest: Manifest,
-    todo: dict[str, SourceFile],
-    owner: Mapping[str, str],
-) -> tuple[int, int]:
-    """Chunk, embed and store ``todo`` in batches of ``settings.ingest_batch`` chunks that may
-    span files; returns (chunks written, old chunks deleted).
-
-    A batch is one embedding call and one upsert. When a file's last chunk is stored, the chunks
-    its previous version left are deleted, its entry is updated and it leaves ``pending`` (the
-    manifest is written once per batch), so a run stopped at any point is continued by the next.
-    """
-    written = deleted = 0
-    pending: list[Chunk] = []
-    left: dict[str, int] = {}  # chunks of a started file not stored yet
-    new_ids: dict[str, set[str]] = {}  # ids of the chunks of each started file
-    done: list[str] = []  # files wholly stored since the manifest was last written
-
-    def flush() -> None:
-        nonlocal written, deleted, pending
-        if pending:
-            texts = [index_text(c.title, c.text) for c in pending]
-            store.add(pending, embed_array(embeddings, texts))
-            written += len(pending)
-            for c in pending:
-                left[c.source] -= 1
-                if not left[c.source]:
-                    del left[c.source]
-                    done.append(c.source)
-            bars.chunks(len(pending))
-        if done:
-            # what the previous version (or an interrupted run) left of these files
-            deleted += store.delete_stale({s: new_ids.pop(s) for s in done})
-            for source in done:
-                manifest.files[source] = {
-                    "sha256": todo[source].sha256,
-                    "chunks": chunk_counts[source],
-                    "root": owner[source],
-                }
-            finished = set(done)
-            manifest.pending = [s for s in manifest.pending if s not in finished]
-            manifest.write(store.manifest_path)
-            bars.files(len(done))
-            done.clear()
-        pending = []
-
-    batch = settings.ingest_batch
-    chunk_counts: dict[str, int] = {}
-    with _Progress(len(todo), settings.progress) as bars:
-        for source, file in todo.items():
-            chunks = chunk_file(file, settings)
-            chunk_counts[source] = len(chunks)
-            new_ids[source] = {c.id for c in chunks}
-            if not chunks:
-                done.append(source)
-                continue
-            left[source] = len(chunks)
-            for chunk in chunks:
-                pending.append(chunk)
-                if len(pending) >= batch:
-                    flush()
-        flush()
-    return written, deleted
-
-
-class _Progress:
-    """Two bars on stderr: files finished (of all to do) and chunks embedded; or nothing."""
-
-    def __init__(self, files: int, enabled: bool) -> None:
-        self._bars: list[Any] = []
-        if enabled and files:
-            from tqdm import tqdm
-
-            self._bars = [
-                tqdm(total=files, desc="Ingesting files", unit="file", leave=False, position=0),
-                tqdm(desc="Embedding chunks", unit="chunk", leave=False, position=1),
-            ]
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for bar in reversed(self._bars):
-            bar.close()
-
-    def files(self, n: int) -> None:
-        if self._bars:
-            self._bars[0].update(n)
-
-    def chunks(self, n: int) -> None:
-        if self._bars:
-            self._bars[1].update(n)

@@ -60,7 +60,7 @@ def remove(store: Store, named: Sequence[str], *, dry_run: bool = False) -> Inge
         m.bm25 = ""
         m.write(store.manifest_path)
         deleted = store.delete_sources(dropped)
-        m.bm25 = store.rebuild_bm25()
+        m.bm25 = store.seal_bm25()
         gone = set(dropped)
         m.pending = [s for s in m.pending if s not in gone]
         m.write(store.manifest_path)

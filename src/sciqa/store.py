@@ -4,7 +4,7 @@ keeps it beside the sparse index (``sparse.py``) and the manifest (``manifest.py
 Layout under ``<home>/store``:
 
     chroma/          Chroma's persistent files (absent in server mode, SCIQA_CHROMA_URL)
-    bm25/            the BM25 index over every chunk, with the chunk ids in index order
+    bm25/            the BM25 index over every chunk (``sparse.py``, kept by ``bm25.py``)
     manifest.json    embedding model, chunker settings, tokenizer, and each ingested file's hash
     sources.json     the folders and files the store mirrors (``sources.py``): never dropped
 
@@ -20,19 +20,19 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from sciqa.bm25 import Bm25
 from sciqa.chroma import connect, read_only, read_only_error
 from sciqa.errors import StoreError, StoreMismatchError
 from sciqa.lexical import Lexicon
 from sciqa.manifest import Manifest, ManifestFile, ingest_lock
 from sciqa.schema import Passage
-from sciqa.sparse import SparseIndex, load_or_build, saved_build
+from sciqa.sparse import SparseIndex
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -57,7 +57,9 @@ class Store:
         self._manifest = ManifestFile(self.manifest_path)
         self._client = connect(settings)
         self.collection = self._open_collection()
-        self._sparse: SparseIndex | None = None  # read (or built) when first needed
+        self._bm25 = Bm25(
+            self.bm25_dir, self._index_chunks, self.count, lambda: ingest_lock(self.dir, 0)
+        )
         self._filled_at: object = None  # manifest stamp (or "server") when last seen non-empty
         self._sections: dict[str, tuple[object, tuple[Passage, ...]]] = {}
         # The finished BM25 build (manifest ``bm25``) the open handles belong to: see follow().
@@ -107,7 +109,7 @@ class Store:
                 cast("Client", self._client).close()  # PersistentClient's own type
                 self._client = connect(self.settings)
             self.collection = self._open_collection()
-            self._sparse = None
+            self._bm25.forget()
             self._sections = {}
             self._filled_at = None
             self._build = build
@@ -164,6 +166,7 @@ class Store:
         return int(self.collection.count())
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Store ``chunks`` in Chroma, then in the BM25 index (an id there is replaced)."""
         self.collection.upsert(
             ids=[c.id for c in chunks],
             embeddings=vectors,
@@ -181,27 +184,33 @@ class Store:
                 for c in chunks
             ],
         )
+        self._bm25.writer().add([(c.id, c.source, index_text(c.title, c.text)) for c in chunks])
 
     def delete_stale(self, new_ids: dict[str, set[str]]) -> int:
         """Delete each file's chunks that are not among its ``new_ids`` (what its previous
         version left): one lookup and one delete per 500 files."""
-        return self._delete(new_ids, lambda part: set().union(*(new_ids[s] for s in part)))
+        return self._delete(new_ids)
 
     def delete_sources(self, sources: Iterable[str]) -> int:
         """Delete every chunk of these files: one lookup and one delete per 500 files."""
-        return self._delete(sources, lambda part: set())
+        return self._delete({s: set() for s in sources})
 
-    def _delete(self, sources: Iterable[str], keep: Callable[[list[str]], set[str]]) -> int:
-        deleted, names = 0, list(sources)
+    def _delete(self, keep: dict[str, set[str]]) -> int:
+        """Delete each file's chunks but those ``keep`` names, from Chroma, then from the BM25
+        index (by its own record of each file's chunks: a kill between the two is mended by the
+        next ingest, which does the file again)."""
+        deleted, names = 0, list(keep)
         for b in range(0, len(names), 500):
             part = names[b : b + 500]
             where: Any = {"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}
-            kept = keep(part)  # ids hash the source: no clashes between files
+            kept = set().union(*(keep[s] for s in part))  # ids hash the source: no clashes
             found = self.collection.get(where=where, include=[])["ids"]
             gone = [cid for cid in found if cid not in kept]
             if gone:
                 self.collection.delete(ids=gone)
                 deleted += len(gone)
+        if names:
+            self._bm25.writer().delete_stale(keep)
         return deleted
 
     def reset(self) -> None:
@@ -211,8 +220,7 @@ class Store:
         with contextlib.suppress(Exception):  # not there: nothing to drop
             self._client.delete_collection(self.settings.collection)
         self.collection = self._open_collection()
-        shutil.rmtree(self.bm25_dir, ignore_errors=True)
-        self._sparse = None
+        self._bm25.writer().clear()
         self._filled_at = None
 
     def dense_search(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
@@ -263,52 +271,51 @@ class Store:
         self._sections[section] = (key, chunks)
         return chunks
 
-    def _index_texts(self) -> tuple[list[str], list[str]]:
-        """Every chunk's id and :func:`index_text`, in the collection's order."""
-        ids: list[str] = []
-        texts: list[str] = []
+    def _index_chunks(self) -> Iterator[tuple[str, str, str]]:
+        """Every chunk's id, source and :func:`index_text`, in the collection's order."""
         total, batch = self.count(), 5000
         for offset in range(0, total, batch):
             got = self.collection.get(
                 include=["documents", "metadatas"], limit=batch, offset=offset
             )
             for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
-                ids.append(cid)
-                texts.append(index_text(str(meta.get("title", "")), doc or ""))
-        return ids, texts
+                yield cid, str(meta["source"]), index_text(str(meta.get("title", "")), doc or "")
 
-    # -- the sparse index (sparse.py) ------------------------------------------------------
+    # -- the sparse index (sparse.py, kept by bm25.py) ------------------------------------
 
-    def rebuild_bm25(self) -> str:
-        """Build the BM25 index and term statistics from every chunk in the collection and save
-        them; returns the build id (the manifest's ``bm25`` once the ingest is done)."""
-        build = SparseIndex.build(*self._index_texts()).save(self.bm25_dir)
-        self._sparse = None
+    def seal_bm25(self) -> str:
+        """Name the BM25 index as it stands (built again from the collection if its chunk count
+        differs) with a new build id: the manifest's ``bm25`` once the ingest is done."""
+        build = self._bm25.seal()
         self._build = build  # this store wrote it: its own handles are current
         return build
 
+    def rebuild_bm25(self) -> str:
+        """Build the BM25 index whole from every chunk in the collection; returns its build id."""
+        build = self._bm25.rebuild()
+        self._build = build
+        return build
+
     def bm25_build(self) -> str | None:
-        """The id of the saved BM25 index, or None if there is none (or it was invalidated)."""
-        return saved_build(self.bm25_dir)
+        """The id of the saved BM25 index, or None if there is none (or it is unreadable)."""
+        return self._bm25.build()
+
+    def _manifest_build(self) -> str | None:
+        m = None if self.settings.chroma_url else self.manifest()
+        return m.bm25 if m is not None else None
 
     @property
     def sparse(self) -> SparseIndex:
-        """The BM25 index that matches the collection: the saved one, else one built from the
-        collection (an ingest running or killed, a server another machine filled)."""
-        index = self._sparse  # one read: follow() may drop it meanwhile
-        if index is None:
-            m = None if self.settings.chroma_url else self.manifest()
-            build = m.bm25 if m is not None else None
-            index = load_or_build(self.bm25_dir, build, self.count, self._index_texts)
-            self._sparse = index
-        return index
+        """The BM25 index that matches the collection: the saved one (as it stands while an
+        ingest runs), else one built from the collection (``bm25.load_or_build``)."""
+        return self._bm25.reader(self._manifest_build())
 
     @property
     def lexicon(self) -> Lexicon:
         return self.sparse.lexicon
 
     def bm25_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        return self.sparse.search(query, k)
+        return self._bm25.search(self._manifest_build(), query, k)
 
 
 def _passage(cid: str, doc: str | None, meta: Any) -> Passage:
