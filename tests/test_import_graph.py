@@ -21,9 +21,6 @@ SRC = ROOT / "src" / "sciqa"
 # The shells over the library, allowed to reach the harness (lazily, inside a command).
 SHELLS = ("cli.py", "cli/")
 HARNESS = "harness/"
-# bench.py measures like the harness and moves into it with its rewrite; until then it is
-# neither library nor harness here.
-NOT_YET_MOVED = ("bench.py",)
 
 
 def imported(path: Path) -> Iterator[tuple[int, str]]:
@@ -65,7 +62,7 @@ def library() -> list[Path]:
     out = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if not rel.startswith((*SHELLS, HARNESS, *NOT_YET_MOVED)):
+        if not rel.startswith((*SHELLS, HARNESS)):
             out.append(path)
     return out
 
@@ -125,10 +122,8 @@ def test_importing_sciqa_loads_neither_the_harness_nor_matplotlib() -> None:
 def test_the_library_and_the_harness_log_instead_of_printing() -> None:
     """Only the shells (the CLI) print; the library and the harness log (``sciqa`` and
     ``sciqa.progress``, which the CLI shows)."""
-    files = [  # bench.py (its child process prints its measurements) joins with its rewrite
-        p
-        for p in sorted(SRC.rglob("*.py"))
-        if not p.relative_to(SRC).as_posix().startswith((*SHELLS, *NOT_YET_MOVED))
+    files = [
+        p for p in sorted(SRC.rglob("*.py")) if not p.relative_to(SRC).as_posix().startswith(SHELLS)
     ]
     printing = [
         f"{path.relative_to(ROOT)}:{node.lineno}"

@@ -1,5 +1,5 @@
 """Measuring sciqa: ``sciqa eval`` (the harness, :mod:`sciqa.harness`, imported when the
-command runs) and ``sciqa bench`` (:mod:`sciqa.bench`)."""
+command runs) and ``sciqa bench`` (:mod:`sciqa.harness.bench`)."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def eval_(
         sys.exit(1)
 
 
-# -- bench: the measurements live in bench.py ----------------------------------------------
+# -- bench: the measurements live in harness/bench.py ----------------------------------------------
 
 
 @click.command()
@@ -129,7 +129,10 @@ def eval_(
     type=click.IntRange(1_000, None),
     default=100_000,
     show_default=True,
-    help="Largest scaling row (1k, 10k, 100k, 1M chunks); 10000 skips the 100k row, 1000000 adds the 1M row (about an hour).",
+    help=(
+        "Largest scaling row (1k, 10k, 100k, 1M chunks); 10000 skips the 100k row, "
+        "1000000 adds the 1M row (about an hour)."
+    ),
 )
 @clean_errors
 def bench(as_json: bool, max_chunks: int) -> None:
@@ -142,7 +145,7 @@ def bench(as_json: bool, max_chunks: int) -> None:
     Example:
       sciqa bench --json --max-chunks 10000
     """
-    from sciqa import bench as measure
+    from sciqa.harness import bench as measure
 
     report = measure.run(max_chunks, log=lambda m: click.echo(f"bench: {m}", err=True))
     if as_json:

@@ -10,7 +10,8 @@ its own child process, so a peak RSS is that system's alone (``ru_maxrss`` of th
   end-to-end answer latencies), and ``sciqa ask`` from process start to answer. Wall-clock
   figures move with whatever else the machine runs; ``ingest_cpu_s`` against ``model_cpu_s``
   (CPU seconds of the process, all threads) compares ingest with the model alone regardless.
-- ``naive``: the same for LangChain's tutorial pipeline (:mod:`sciqa.harness.baseline`) over the same files.
+- ``naive``: the same for LangChain's tutorial pipeline (:mod:`sciqa.harness.baseline`) over
+  the same files.
 - ``scaling`` (``benchscale.py``): stores of 1k, 10k, 100k and (``--max-chunks 1000000``) 1M
   chunks. Their texts are real-sized (sentences of the corpus, so BM25 sees real term
   statistics); their vectors are synthesised (seeded, unit-length) and inserted directly, since
@@ -18,7 +19,7 @@ its own child process, so a peak RSS is that system's alone (``ru_maxrss`` of th
   asking process, the store's size, the BM25 part of building it, and adding 10 new files (about
   10 chunks each, embedded by the real model) to it: end to end, and the BM25 index's part.
 
-The child protocol: ``python -m sciqa.bench JOB`` prints one JSON line, the job's result.
+The child protocol: ``python -m sciqa.harness.bench JOB`` prints one JSON line, the job's result.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def _env(home: Path) -> dict[str, str]:
 
 def _child(job: dict[str, Any], home: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "sciqa.bench", json.dumps(job)],
+        [sys.executable, "-m", "sciqa.harness.bench", json.dumps(job)],
         env=_env(home),
         capture_output=True,
         text=True,
@@ -261,7 +262,7 @@ def _job_naive() -> dict[str, Any]:
 
 
 def _main(argv: list[str]) -> None:
-    from sciqa import benchscale as scaling
+    from sciqa.harness import benchscale as scaling
 
     job = json.loads(argv[0])
     kind = job["job"]
@@ -277,7 +278,7 @@ def _main(argv: list[str]) -> None:
         result = scaling.add(Path(job["folder"]))
     else:
         raise SystemExit(f"unknown bench job {kind!r}")
-    print(json.dumps(result), flush=True)
+    sys.stdout.write(json.dumps(result) + "\n")  # the child protocol: one JSON line
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sciqa.bench import QUESTIONS, WARMUP, _pct, _peak_rss_mb
+from sciqa.harness.bench import QUESTIONS, WARMUP, _pct, _peak_rss_mb
 
 
 def build(n: int) -> dict[str, Any]:
