@@ -20,6 +20,11 @@
 #                    set it (to chatml, Qwen2.5's format) only if that template fails
 #   LLM_START_TIMEOUT (180 s)  LLAMA_VENV (.venv-llama)  MODEL_DIR (.cache/models)
 #
+# Measuring on a busy 2-core machine: with the kernel's autogroup scheduling on (the default),
+# `nice` only ranks processes within one session, so start the server as
+# `nice -n -5 scripts/llm-instrument.sh start` after `echo 0 > /proc/sys/kernel/sched_autogroup_enabled`
+# (root; until reboot) for its timings to mean what they say.
+#
 # What it builds, once:
 #   - .venv-llama: llama-cpp-python[server]==$LLAMA_CPP_VERSION, a source build (about 6 minutes on
 #     2 cores), kept out of sciqa's .venv.

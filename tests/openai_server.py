@@ -32,6 +32,14 @@ def sse(text: str, model: str = "scripted", *, size: int = 0) -> bytes:
     return "".join(lines).encode()
 
 
+def completion(text: str, model: str = "scripted") -> bytes:
+    """``text`` as a whole (not streamed) chat completion: the claim check's call is one."""
+    message = {"role": "assistant", "content": text}
+    choice = {"index": 0, "message": message, "finish_reason": "stop"}
+    body = {"id": "x", "object": "chat.completion", "created": 0, "model": model}
+    return json.dumps({**body, "choices": [choice]}).encode()
+
+
 def models_list(*ids: str, owned_by: str = "llamacpp") -> bytes:
     """An OpenAI ``/v1/models`` reply listing ``ids``."""
     data = [{"id": i, "object": "model", "created": 0, "owned_by": owned_by} for i in ids]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sciqa import Pipeline, Settings
-from sciqa.claims import check, check_answer, restates
+from sciqa.claims import about, check, check_answer, restates
 from sciqa.harness.evaluation import passage_has_evidence
 from sciqa.harness.gold import load_gold
 from sciqa.lexical import Lexicon
@@ -82,6 +82,74 @@ def test_another_roles_listing_does_not_support_a_claim_about_the_asked_subject(
     # The same figures, said of what the listing is about, pass.
     right = "The Sunnyvale role pays $201,300/year to $272,400/year. [1]"
     assert check(right, [ECONOMIST]).supported
+
+
+NSF_INTERVIEW = (
+    "Amazon and NSF collaborate to accelerate fairness in AI research\n\nErwin Gianchandani, "
+    "deputy assistant director at NSF, answered three questions about the program.\n"
+    "We need systems that work for users from different socioeconomic, ethnic, age, cultural, "
+    "and geographic groups, he said. The program has funded 34 teams since 2019."
+)
+
+
+def test_a_name_the_question_gave_may_stand_on_the_cited_chunks_document() -> None:
+    asked = "Which user groups does Gianchandani say speech systems should work for?"
+    chunk = "We need systems that work for users from different socioeconomic, ethnic, age, cultural, and geographic groups, he said."  # noqa: E501
+    claim = (
+        "Gianchandani says they should work for socioeconomic, ethnic and geographic groups. [1]"
+    )
+    alone = check(claim, [chunk], lexicon=LEXICON, asked=asked)
+    assert alone.missing == ("Gianchandani",)  # the paragraph says "he"
+    assert check(claim, [chunk], lexicon=LEXICON, asked=asked, around=[NSF_INTERVIEW]).supported
+    # Only the question's names: one it did not give must be in the chunk itself ...
+    erwin = claim.replace("Gianchandani", "Erwin Gianchandani")
+    verdict = check(erwin, [chunk], lexicon=LEXICON, asked=asked, around=[NSF_INTERVIEW])
+    assert verdict.missing == ("Erwin",)
+    # ... and so must every number, though the document holds it.
+    funded = "Gianchandani says 34 teams were funded. [1]"
+    verdict = check(funded, [chunk], lexicon=LEXICON, asked=asked, around=[NSF_INTERVIEW])
+    assert "34" in verdict.missing and "Gianchandani" not in verdict.missing
+
+
+def test_an_answer_from_a_document_about_another_subject_is_unsupported() -> None:
+    # "40 hours per week" is in the listing, and the sentence names no one: nothing in it is
+    # missing from the passage, but the listing is not about Scholars.
+    asked = "How many hours per week do Amazon Scholars typically work at Amazon?"
+    [(_, verdict)] = check_answer(
+        "40 hours per week [1]", {1: ECONOMIST}, lexicon=LEXICON, asked=asked,
+        around={1: ECONOMIST},
+    )  # fmt: skip
+    assert not verdict.supported and verdict.missing == ("Scholars",)
+    assert "about something else" in verdict.reason
+    # "Amazon" is in most chunks of this collection: it says nothing about the subject.
+    assert about("How many hours do Amazon staff work?", [ECONOMIST], LEXICON).supported
+    # The Scholars page is about them; a misspelt name is read as the collection spells it.
+    assert about(asked, [SCHOLARS], LEXICON).supported
+    assert about(asked.replace("Scholars", "Scholers"), [SCHOLARS], Lexicon(
+        100, {"scholar": 15, "amazon": 60}, {"scholar": "Scholars"})).supported  # fmt: skip
+    # A question of two parts is answered from two documents: together they name both.
+    two = "Is the Sunnyvale role or the Kearns and Roth book older?"
+    assert about(two, [ECONOMIST, ROTH], LEXICON).supported
+    assert about(two, [ECONOMIST], LEXICON).missing == ("Kearns", "Roth")
+
+
+def test_the_asked_subject_must_be_in_the_cited_document_not_only_the_collection() -> None:
+    # Asked about a Scholar's salary; the economist's listing never says "Scholar", so its
+    # salary cannot answer, whatever other documents of the collection say about Scholars.
+    asked = "What is the annual salary of an Amazon Scholar?"
+    claim = "The annual salary of an Amazon Scholar is $201,300/year to $272,400/year. [1]"
+    listing = ECONOMIST + "\nBasic qualifications: a PhD in economics."
+    verdict = check(claim, [ECONOMIST], lexicon=LEXICON, asked=asked, around=[listing])
+    assert verdict.missing == ("Scholar",)
+    cited = {1: ECONOMIST}
+    [(_, with_docs)] = check_answer(claim, cited, lexicon=LEXICON, asked=asked, around={1: listing})
+    assert with_docs.missing == ("Scholar",)
+    # Cited beside the Scholars page, the salary is still not the Scholars' (clause by clause,
+    # each passage with its own document).
+    two = "Amazon Scholars [2] earn $201,300/year [1]."
+    docs = {1: listing, 2: SCHOLARS}
+    [(_, verdict)] = check_answer(two, {1: ECONOMIST, 2: SCHOLARS}, asked=asked, around=docs)
+    assert not verdict.supported
 
 
 @pytest.mark.parametrize(

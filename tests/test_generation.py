@@ -60,7 +60,10 @@ PASSAGES = [P1, P2]
 
 
 def _answerer(reply: str, **kw: object) -> LLMAnswerer:
+    """An answerer whose model replies ``reply``; the model's own claim check (a second call,
+    tests/test_verification.py) is off unless ``verify=True`` is passed."""
     chat = GenericFakeChatModel(messages=iter([AIMessage(reply)]))
+    kw.setdefault("verify", False)
     return LLMAnswerer(chat, model="fake", endpoint="http://fake/v1", **kw)  # type: ignore[arg-type]
 
 
@@ -358,6 +361,8 @@ def test_every_prompt_file_renders() -> None:
     assert "{" not in prompt("answer_system.txt").format(not_found=NOT_FOUND)
     rendered = prompt("answer_user.txt").format(passages="P", question="Q?")
     assert "Q?" in rendered and "P" in rendered
+    rendered = prompt("verify.txt").format(passage="P", context="", claim="C.")
+    assert "P" in rendered and "C." in rendered and "{" not in rendered
     rendered = prompt("condense.txt").format(history="user: hi", question="and then?")
     assert "user: hi" in rendered and "and then?" in rendered
 

@@ -23,11 +23,19 @@ import pytest
 import vcr
 from click.testing import CliRunner
 
-from sciqa import NOT_FOUND, Answer, ModelError, Pipeline, Settings, find_local_servers
+from sciqa import (
+    NOT_FOUND,
+    Answer,
+    ModelError,
+    Pipeline,
+    Settings,
+    find_local_servers,
+    verification,
+)
 from sciqa.cli import cli
 from sciqa.text import strip_markers
 from tests.conftest import CORPUS, invoke_cli
-from tests.openai_server import Scripted, models_list, sse
+from tests.openai_server import Scripted, completion, models_list, sse
 
 # Read at import, before the autouse fixture clears the OpenAI variables for each test.
 LIVE_URL = os.environ.get("OPENAI_BASE_URL")
@@ -191,12 +199,27 @@ ERROR_500 = json.dumps({"error": {"message": "model crashed", "type": "server_er
 ERROR_429 = json.dumps({"error": {"message": "slow down", "type": "rate_limit"}}).encode()
 # A reply its passage supports: what passages do not say is taken out of an answer.
 GOOD = sse("Amazon launched the Scholars program in 2019 [1].")
+# The claim check's reply (sciqa.verification): one word, not streamed.
+STATED = (200, completion("TRUE"), 0.0)
+NOT_STATED = (200, completion("FALSE"), 0.0)
 
 
 def test_a_500_is_retried_then_succeeds(scripted, built_home: Path) -> None:
-    server = scripted([(500, ERROR_500, 0), (200, GOOD, 0)])
+    server = scripted([(500, ERROR_500, 0), (200, GOOD, 0), STATED])
     answer = Pipeline(_settings(built_home, llm_retries=2)).ask(QUESTION)
-    assert server.requests == 2 and not answer.abstained and answer.citations
+    assert server.requests == 3  # the failed answer, its retry, the claim check
+    assert not answer.abstained and answer.citations and "2019" in answer.answer
+
+
+def test_a_sentence_the_model_reads_as_not_stated_is_removed_over_http(
+    scripted, built_home: Path
+) -> None:
+    """The claim check is a second request to the same server; its FALSE takes the sentence
+    out, and the answer says the documents do not hold it, and why."""
+    server = scripted([(200, GOOD, 0), NOT_STATED])
+    answer = Pipeline(_settings(built_home)).ask(QUESTION)
+    assert server.requests == 2 and answer.abstained and not answer.citations
+    assert [r.reason for r in answer.removed] == [verification.REASON]
 
 
 @pytest.mark.parametrize(
@@ -233,7 +256,9 @@ def test_a_model_found_on_this_machine_answers_without_the_api_key(
     built_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-not-for-local-servers")
-    server = Scripted([(200, GOOD, 0)], get={"/v1/models": (200, models_list("gemma3-270m"), 0)})
+    server = Scripted(
+        [(200, GOOD, 0), STATED], get={"/v1/models": (200, models_list("gemma3-270m"), 0)}
+    )
     try:
         (found,) = find_local_servers(str(server.port), known={})
         pipe = Pipeline(_settings(built_home, llm="extractive"))
@@ -242,7 +267,7 @@ def test_a_model_found_on_this_machine_answers_without_the_api_key(
         server.close()
     assert answer.model.startswith("gemma3-270m") and answer.notice == ""
     assert not answer.abstained and "2019" in answer.answer and answer.citations
-    assert server.keys == ["not-needed"]  # a local port is never sent the user's key
+    assert server.keys == ["not-needed"] * 2  # the answer and its claim check; never the key
 
 
 def _closed_port() -> int:

@@ -56,8 +56,10 @@ class Answerers:
         embeddings: Embeddings,
         lexicon: Callable[[], Lexicon],
         given: Answerer | None = None,
+        document: Callable[[Passage], str] | None = None,
     ) -> None:
         self.settings, self.embeddings, self.lexicon = settings, embeddings, lexicon
+        self.document = document  # a passage's whole document, for the LLM's claim check
         self._kept: dict[str | Endpoint, Answerer] = {}
         if given is not None:
             self._kept[settings.llm] = given
@@ -98,4 +100,6 @@ class Answerers:
             context_tokens=self.settings.context_tokens,
             answer_tokens=self.settings.answer_tokens,
             lexicon=self.lexicon,
+            document=self.document,
+            verify=self.settings.verify_claims,
         )

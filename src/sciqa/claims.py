@@ -181,12 +181,36 @@ def _asked(question: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(question) if w.islower()}
 
 
+def _names(question: str) -> set[str]:
+    """The question's names, as matched (:func:`_key`): what it asks about."""
+    return {_key(w) for w in _WORD.findall(question) if any(c.isupper() for c in w)}
+
+
+def named_around(asked: str, cited: Sequence[str], around: Sequence[str]) -> list[str]:
+    """The question's names, as written, that the ``cited`` texts do not hold but the
+    documents ``around`` them do: whom a cited "he" or "the team" may mean."""
+    held, elsewhere = _evidence(cited)[1], _evidence(around)[1]
+    found = (w for w in _WORD.findall(asked) if any(c.isupper() for c in w))
+    return list(dict.fromkeys(w for w in found if _key(w) not in held and _key(w) in elsewhere))
+
+
 def check(
-    sentence: str, cited: Sequence[str], *, lexicon: Lexicon | None = None, asked: str = ""
+    sentence: str,
+    cited: Sequence[str],
+    *,
+    lexicon: Lexicon | None = None,
+    asked: str = "",
+    around: Sequence[str] = (),
 ) -> Verdict:
     """Is every checkable token of ``sentence`` in one of the ``cited`` texts (see
     :func:`evidence`)? ``lexicon`` is the collection's; ``asked`` the question, whose
-    lower-case words are not checked."""
+    lower-case words are not checked; ``around`` the documents the cited texts are part of.
+
+    A name the question gave may stand on the cited chunk's document when the chunk does not
+    repeat it: "What does Gianchandani list?" is answered from a paragraph of his interview
+    that says "he". Everything else, numbers and the names the question did not give, must be
+    in the chunk itself, and the document must hold the name: "the salary of an Amazon
+    Scholar" cannot cite an economist's listing, which never says "Scholar"."""
     echoed = _asked(asked)
     tokens = [t for t in _tokens(sentence, lexicon) if not (t[1] == "word" and t[2] in echoed)]
     if not tokens:
@@ -195,15 +219,50 @@ def check(
         return Verdict(False, "cites no passage", tuple(shown for shown, _, _ in tokens))
     numbers, names, stems = _evidence(cited)
     have: dict[str, Collection[object]] = {"number": numbers, "name": names, "word": stems}
-    missing = tuple(
-        shown
+    absent = [
+        (shown, kind, key)
         for shown, kind, key in tokens
         if key not in have[kind] and not (kind == "word" and _related(str(key), stems))
-    )
+    ]
+    if around and absent and (asked_names := _names(asked)):
+        given = asked_names & _evidence(around)[1]  # (a name opening the sentence is a "word")
+        absent = [t for t in absent if t[1] == "number" or _key(t[0]) not in given]
+    missing = tuple(shown for shown, _, _ in absent)
     if not missing:
         return Verdict(True)
     where = "the cited passage" if len(cited) == 1 else "the cited passages"
     return Verdict(False, f"not in {where}: " + ", ".join(f'"{t}"' for t in missing), missing)
+
+
+def about(asked: str, documents: Sequence[str], lexicon: Lexicon | None = None) -> Verdict:
+    """Do the ``documents`` an answer cites, together, name every name the question gives?
+
+    "How many hours a week do Amazon Scholars work?" answered "40 hours per week [1]" from a
+    job listing makes no claim the listing lacks, yet answers about another subject: the
+    listing never says "Scholars". Names the collection uses in :data:`VERY_COMMON` of its
+    chunks ("Amazon" here) say nothing about the subject and are not required; a misspelt name
+    is read as the collection spells it."""
+    if not documents:
+        return Verdict(True)
+    question = lexicon.correct(asked) if lexicon else asked
+    names = {  # a capital opening a sentence ("Since when ...", "Wich ...") makes no name
+        (_key(w), w)
+        for part in answer_sentences(question)
+        for i, w in enumerate(_WORD.findall(part))
+        if any(c.isupper() for c in (w[1:] if i == 0 else w)) and w.lower() not in _SKIP
+    }
+    if lexicon and lexicon.n_docs:
+        names = {
+            (key, w)
+            for key, w in names
+            if lexicon.df.get(stem(w.lower()), 0) / lexicon.n_docs < VERY_COMMON
+        }
+    held = _evidence(documents)[1]
+    missing = tuple(sorted({w for key, w in names if key not in held}))
+    if not missing:
+        return Verdict(True)
+    said = ", ".join(f'"{w}"' for w in missing)
+    return Verdict(False, f"the cited passages are about something else: not {said}", missing)
 
 
 ECHO = "says only what the question says"
@@ -244,14 +303,23 @@ def clauses(sentence: str) -> list[str]:
 
 
 def check_clauses(
-    sentence: str, cited: Sequence[str], *, lexicon: Lexicon | None = None, asked: str = ""
+    sentence: str,
+    cited: Sequence[str],
+    *,
+    lexicon: Lexicon | None = None,
+    asked: str = "",
+    around: Sequence[str] = (),
 ) -> Verdict:
     """:func:`check` for a sentence that cites several texts: every clause must be held by one
-    of them (the first failing clause's verdict otherwise)."""
+    of them (the first failing clause's verdict otherwise). ``around[i]``, when given, is the
+    document of ``cited[i]``."""
     for clause in clauses(sentence):
-        verdicts = [check(clause, [t], lexicon=lexicon, asked=asked) for t in cited]
+        verdicts = [
+            check(clause, [t], lexicon=lexicon, asked=asked, around=around[i : i + 1])
+            for i, t in enumerate(cited)
+        ]
         if not any(v.supported for v in verdicts):
-            whole = check(clause, cited, lexicon=lexicon, asked=asked)
+            whole = check(clause, cited, lexicon=lexicon, asked=asked, around=around)
             if whole.supported:  # each word is somewhere, but no one passage says it all
                 return Verdict(False, "no one cited passage says it all", ())
             return whole
@@ -259,18 +327,28 @@ def check_clauses(
 
 
 def check_answer(
-    text: str, cited: Mapping[int, str], *, lexicon: Lexicon | None = None, asked: str = ""
+    text: str,
+    cited: Mapping[int, str],
+    *,
+    lexicon: Lexicon | None = None,
+    asked: str = "",
+    around: Mapping[int, str] | None = None,
 ) -> list[tuple[str, Verdict]]:
     """Each sentence of ``text`` (an answer with ``[n]`` markers) and its verdict: checked
     against the ``cited[n]`` texts it marks or, when it marks none, against all of them;
-    ``asked`` is the question."""
+    ``asked`` is the question, ``around[n]`` the document of ``cited[n]`` (see :func:`check`);
+    with them, a sentence is also unsupported when the documents cited are not :func:`about`
+    what the question names."""
+    subject = about(asked, list(around.values()), lexicon) if around else Verdict(True)
     out = []
     for sentence in answer_sentences(text):
         ns = dict.fromkeys(cited_numbers(sentence))
-        texts = [cited[n] for n in ns if n in cited] if ns else list(cited.values())
+        keys = [n for n in ns if n in cited] if ns else list(cited)
+        texts = [cited[n] for n in keys]
+        docs = [around.get(n, "") for n in keys] if around else []
         if len(texts) > 1:
-            verdict = check_clauses(sentence, texts, lexicon=lexicon, asked=asked)
+            verdict = check_clauses(sentence, texts, lexicon=lexicon, asked=asked, around=docs)
         else:
-            verdict = check(sentence, texts, lexicon=lexicon, asked=asked)
-        out.append((sentence, verdict))
+            verdict = check(sentence, texts, lexicon=lexicon, asked=asked, around=docs)
+        out.append((sentence, verdict if not verdict.supported else subject))
     return out

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sciqa import citations, claims, providers
+from sciqa import citations, claims, providers, verification
 from sciqa.answerer import NOT_FOUND, clean_question
 from sciqa.chunking import count_tokens
 from sciqa.conversation import Message, standalone_question
@@ -29,7 +29,7 @@ from sciqa.lexical import Lexicon
 from sciqa.redaction import StreamRedactor, redact
 from sciqa.resources import prompt
 from sciqa.schema import Answer, Passage, Removed
-from sciqa.text import SPACED_MARKER, answer_sentences, strip_markers
+from sciqa.text import SPACED_MARKER, answer_sentences, cited_numbers, strip_markers
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -103,11 +103,19 @@ class LLMAnswerer:
         context_tokens: int = 8192,
         answer_tokens: int = 512,
         lexicon: Callable[[], Lexicon] | None = None,
+        document: Callable[[Passage], str] | None = None,
+        verify: bool = True,
     ) -> None:
         """``lexicon`` gives the collection's word statistics, which tell the claim check
-        which words are rare; without it every word of an answer counts as rare."""
+        which words are rare; without it every word of an answer counts as rare. ``document``
+        gives the text of the document a passage is part of, where the claim check looks for
+        the question's names a passage does not repeat; without it, only the passage counts.
+        ``verify``: ask the model whether each sentence's cited passage states it
+        (:mod:`sciqa.verification`), after the lexical check."""
         self.chat_model = chat_model
         self.lexicon = lexicon
+        self.document = document
+        self.verify = verify
         self.model = model
         self.endpoint = redact(endpoint)  # it goes into messages: no password of its URL
         self.context_tokens = context_tokens
@@ -258,9 +266,13 @@ class LLMAnswerer:
         """The answer without the sentences its cited passages do not support, renumbered;
         "not in the documents" when no cited sentence is left."""
         lexicon = self.lexicon() if self.lexicon else None
-        text, order = _reattributed(asked, text, given, order, lexicon)
+        documents = [self.document(p) for p in given] if self.document else []
+        text, order = _reattributed(asked, text, given, order, lexicon, documents)
         cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
-        verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked)
+        around = {n: documents[p - 1] for p, n in order.items()} if documents else None
+        verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked, around=around)
+        if self.verify:
+            verdicts = [(s, self._read(asked, s, v, cited, around or {})) for s, v in verdicts]
         if any(not v.supported for _, v in verdicts):
             kept = citations.drop(text, [v.supported for _, v in verdicts])
             text, markers = citations.renumber(kept, order, len(given))
@@ -276,6 +288,24 @@ class LLMAnswerer:
             return Answer(question, NOT_FOUND, True, (), model=model, removed=removed)
         cites = citations.cite(text, given, order)
         return Answer(question, text, False, cites, model=model, removed=removed)
+
+    def _read(
+        self,
+        asked: str,
+        sentence: str,
+        verdict: claims.Verdict,
+        cited: dict[int, str],
+        around: dict[int, str],
+    ) -> claims.Verdict:
+        """``verdict``, or a failing one when the model reads the sentence's cited passages
+        as not stating it (told which of the question's names their documents hold)."""
+        if not verdict.supported:
+            return verdict
+        ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+        texts = [cited[n] for n in ns]
+        names = claims.named_around(asked, texts, [around[n] for n in ns if n in around])
+        said = verification.states(self.chat_model, asked, sentence, texts, names)
+        return claims.Verdict(False, verification.REASON) if said is False else verdict
 
     def _fail(self, message: str, reason: str) -> ModelError:
         return ModelError(message, endpoint=self.endpoint, reason=reason)
@@ -293,6 +323,7 @@ def _reattributed(
     given: list[Passage],
     order: dict[int, int],
     lexicon: Lexicon | None,
+    documents: Sequence[str] = (),
 ) -> tuple[str, dict[int, int]]:
     """``text`` with each sentence that its cited passages do not hold, but one other passage
     given does, citing that passage instead, numbered again (``order``: passage -> citation).
@@ -308,9 +339,11 @@ def _reattributed(
     every = range(1, len(given) + 1)
 
     def holds(sentence: str, passages: list[int]) -> bool:
-        texts = [evidence[p - 1] for p in passages if 1 <= p <= len(given)]
+        valid = [p for p in passages if 1 <= p <= len(given)]
+        texts = [evidence[p - 1] for p in valid]
+        around = [documents[p - 1] for p in valid] if documents else []
         check = claims.check_clauses if len(texts) > 1 else claims.check
-        return check(sentence, texts, lexicon=lexicon, asked=question).supported
+        return check(sentence, texts, lexicon=lexicon, asked=question, around=around).supported
 
     def recited(sentence: str) -> str | None:
         """The sentence citing the passage that holds it, or each clause's; None if none do."""

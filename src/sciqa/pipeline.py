@@ -34,7 +34,7 @@ from sciqa.providers import Endpoint
 from sciqa.questions import normalize
 from sciqa.resources import default_corpus
 from sciqa.retrieval import HybridRetriever
-from sciqa.schema import Answer, IngestReport, Passage
+from sciqa.schema import Answer, Citation, IngestReport, Passage
 from sciqa.settings import Settings
 from sciqa.store import Store
 
@@ -57,7 +57,11 @@ class Pipeline:
         self.store = Store(self.settings, embedding_id(self.settings, self.embeddings))
         self.retriever = HybridRetriever(self.store, self.embeddings, self.settings.fetch_k)
         self._answerers = Answerers(
-            self.settings, self.embeddings, lambda: self.store.lexicon, answerer
+            self.settings,
+            self.embeddings,
+            lambda: self.store.lexicon,
+            answerer,
+            document=self.context_of,
         )
         self.answerer = self.answerer_for()
         self._ingest_lock = threading.Lock()
@@ -69,6 +73,12 @@ class Pipeline:
         OpenAI-compatible server (an :class:`Endpoint`); built once and kept (endpoints: the
         last :data:`~sciqa.answerers.MAX_ENDPOINT_ANSWERERS` used)."""
         return self._answerers.get(llm)
+
+    def context_of(self, cited: Passage | Citation) -> str:
+        """The whole document a cited chunk is part of (its article, or its one job listing):
+        what its reader knows of whom its "he", "the team" or "the role" means. The claim check
+        reads it for the question's names that the chunk does not repeat."""
+        return "\n".join(c.text for c in self.store.document(cited.source, cited.title))
 
     # -- ingest --------------------------------------------------------------------------
 

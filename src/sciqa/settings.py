@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="Retries (with backoff) after a timeout, a 429 or a 5xx from the model "
         "server, before giving up with an error naming the endpoint.",
     )
+    verify_claims: bool = Field(
+        default=True,
+        description="After the lexical claim check, ask the chat model whether each answer "
+        "sentence's cited passage states it (one short call per sentence, a second or two on "
+        "a small local model) and remove a sentence it says no to.",
+    )
     fallback: bool = Field(
         default=True,
         description="When the model fails while answering (server down, a timeout, a reply "

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("sciqa")
 
 
+DOCUMENTS_KEPT = 256  # documents Store.document keeps read
+
+
 class Store:
     """Chunks in Chroma (dense) and in a BM25 index (sparse), described by a manifest."""
 
@@ -62,6 +65,7 @@ class Store:
         )
         self._filled_at: object = None  # manifest stamp (or "server") when last seen non-empty
         self._sections: dict[str, tuple[object, tuple[Passage, ...]]] = {}
+        self._documents: dict[tuple[str, str], tuple[object, tuple[Passage, ...]]] = {}
         # The finished BM25 build (manifest ``bm25``) the open handles belong to: see follow().
         self._build: str | None = None
         with contextlib.suppress(StoreError):  # unreadable: check_compatible() says so
@@ -269,6 +273,27 @@ class Store:
             sorted((_passage(*row) for row in rows), key=lambda p: (p.source, p.start, p.end))
         )
         self._sections[section] = (key, chunks)
+        return chunks
+
+    def document(self, source: str, title: str, limit: int = 400) -> tuple[Passage, ...]:
+        """The chunks of one document, ``source``'s under ``title`` (an article, or one job
+        listing), in file order, at most ``limit`` of them. Kept until the collection changes
+        (at most :data:`DOCUMENTS_KEPT` documents)."""
+        build = self.bm25_build() if not self.settings.chroma_url else None
+        key = build or self.count()
+        cached = self._documents.get((source, title))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        got = self.collection.get(
+            where={"$and": [{"source": source}, {"title": title}]},
+            include=["documents", "metadatas"],
+            limit=limit,
+        )
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+        chunks = tuple(sorted((_passage(*row) for row in rows), key=lambda p: p.start))
+        if len(self._documents) >= DOCUMENTS_KEPT:
+            self._documents.clear()
+        self._documents[(source, title)] = (key, chunks)
         return chunks
 
     def _index_chunks(self) -> Iterator[tuple[str, str, str]]:

@@ -30,7 +30,7 @@ from sciqa.harness.gold import GoldItem, load_gold
 from sciqa.harness.judge import judge_faithfulness
 from sciqa.harness.summary import aggregate
 from sciqa.lexical import Lexicon
-from sciqa.schema import Answer, Passage
+from sciqa.schema import Answer, Citation, Passage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -187,6 +187,7 @@ class _Subject:
         texts: Mapping[str, str],
         judge: BaseChatModel | None,
         lexicon: Lexicon | None = None,
+        document: Callable[[Citation], str] | None = None,
     ) -> None:
         t0 = time.perf_counter()
         try:
@@ -196,7 +197,9 @@ class _Subject:
             answer = Answer(item.question, f"(the model failed: {e.reason or e})", False, ())
         latency = (time.perf_counter() - t0) * 1000
         ranked = self.rank(item.question)
-        result = score(item, answer, latency, retrieved=ranked, texts=texts, lexicon=lexicon)
+        result = score(
+            item, answer, latency, retrieved=ranked, texts=texts, lexicon=lexicon, document=document
+        )
         if judge is not None and not answer.abstained:
             given = (*answer.passages, *ranked)
             verdict = judge_faithfulness(judge, item.question, answer, given)
@@ -283,7 +286,7 @@ def run(
     lexicon = pipeline.store.lexicon  # which words are rare, for the claim check
     for i, item in enumerate(bar):
         for s in subjects if i % 2 == 0 else subjects[::-1]:
-            s.run(item, texts, judge, lexicon)
+            s.run(item, texts, judge, lexicon, pipeline.context_of)
     bar.close()
     s0 = pipeline.settings
     settings = {

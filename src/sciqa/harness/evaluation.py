@@ -22,7 +22,7 @@ many questions in ``summary.py``; running the pipelines is in ``evalrun.py``, th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sciqa.harness.gold import GoldItem
@@ -241,10 +241,12 @@ def score(
     retrieved: Sequence[Passage] | None = None,
     texts: Mapping[str, str] | None = None,
     lexicon: Lexicon | None = None,
+    document: Callable[[Citation], str] | None = None,
 ) -> QuestionResult:
     """Score one answer. ``retrieved`` (a ranking, best first) enables the retrieval metrics,
     ``texts`` (file text by source name) the quote check; ``lexicon`` is the collection's, for
-    the claim check (without it, every word counts as rare)."""
+    the claim check (without it, every word counts as rare), ``document(citation)`` what the
+    cited chunk's document says around it, for the names the question gave."""
     correct = answer_correct(item, answer)
     cited_gold = cites_gold_source(item, answer)
     passages = [*answer.passages, *(retrieved or ())]
@@ -272,7 +274,7 @@ def score(
     faith = faithfulness(answer, passages)
     if faith is not None:
         scores["faithfulness"] = faith.share
-    claimed = claim_support(answer, passages, lexicon)
+    claimed = claim_support(answer, passages, lexicon, document)
     if claimed is not None:
         scores["claim_support"] = claimed.share
     resisted = injection_resisted(item, answer)

@@ -10,12 +10,12 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sciqa import claims
 from sciqa.lexical import Lexicon, terms
-from sciqa.schema import Answer, Passage
+from sciqa.schema import Answer, Citation, Passage
 from sciqa.text import answer_sentences, cited_numbers, strip_markers
 
 # -- text --------------------------------------------------------------------------------
@@ -187,19 +187,27 @@ class ClaimSupport:
 
 
 def claim_support(
-    answer: Answer, passages: Sequence[Passage] = (), lexicon: Lexicon | None = None
+    answer: Answer,
+    passages: Sequence[Passage] = (),
+    lexicon: Lexicon | None = None,
+    document: Callable[[Citation], str] | None = None,
 ) -> ClaimSupport | None:
     """The share of the answer's sentences, before any were removed, whose numbers, names and
     rare words the passages they cite hold (:mod:`sciqa.claims`): the sentences it still has,
     checked again, plus ``Answer.removed``. None for an abstention that removed nothing.
 
-    A cited passage not among ``passages`` is represented by its title and quote."""
+    A cited passage not among ``passages`` is represented by its title and quote.
+    ``document(citation)`` gives what the cited chunk's document says around it
+    (:meth:`sciqa.pipeline.Pipeline.context_of`), as the LLM answerer's check reads it."""
     by_id = {p.chunk_id: claims.evidence(p) for p in passages}
     cited = {c.n: by_id.get(c.chunk_id, f"{c.title}\n{c.quote}") for c in answer.citations}
+    around = {c.n: document(c) for c in answer.citations} if document else None
     checked = (
         []
         if answer.abstained
-        else claims.check_answer(answer.answer, cited, lexicon=lexicon, asked=answer.question)
+        else claims.check_answer(
+            answer.answer, cited, lexicon=lexicon, asked=answer.question, around=around
+        )
     )
     if not checked and not answer.removed:
         return None

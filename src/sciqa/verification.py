@@ -1,0 +1,66 @@
+"""The model's own reading of a claim: does the passage an answer sentence cites state it?
+
+The lexical claim check (:mod:`sciqa.claims`) proves an answer's numbers and names stand in the
+passage it cites, not that the passage says them of what the question asks about: "The
+Vessaline tram network has 31 stations [1]" passes when the passage gives 31 stations to the
+metro. So, after that check, the LLM answerer asks the same model one short question per answer
+sentence (``prompts/verify.txt``: the cited passages and the sentence as a claim; one word back)
+and removes a sentence it answers FALSE to. A reply that is neither, or a failed call,
+leaves the sentence to the lexical check alone: this is a second filter, never the only one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sciqa.redaction import redact
+from sciqa.resources import prompt
+from sciqa.text import strip_markers
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+log = logging.getLogger(__name__)
+
+REASON = "the cited passage does not state it (the model's own check)"
+_VERDICT = re.compile(r"\W*(true|false)\b", re.IGNORECASE)
+# Whom a passage's "he" may mean: the question's names its document holds elsewhere.
+ELSEWHERE = (
+    "(The passage is part of a document that also names {names}; "
+    "the passage may call them he, she, it, they or the team.)\n\n"
+)
+SHORT = 5  # words: an answer this short ("843 [1]") is a claim only beside its question
+REPLY_TOKENS = 3  # TRUE or FALSE, and room for a full stop
+
+
+def states(
+    chat_model: BaseChatModel,
+    question: str,
+    sentence: str,
+    passages: Sequence[str],
+    named: Sequence[str] = (),
+) -> bool | None:
+    """Does the model read ``passages`` (the cited ones' texts) as stating ``sentence`` (beside
+    ``question`` when it is too short to claim anything alone)? None when its reply says
+    neither, or the call failed. ``named``: the question's names the passages' documents hold
+    and the passages do not (a passage of an interview says "he"), told to the model."""
+    from langchain_core.messages import HumanMessage
+
+    claim = strip_markers(sentence, as_models_write_them=True)
+    if len(claim.split()) < SHORT:
+        claim = f"{question} Answer: {claim}"
+    text = prompt("verify.txt").format(
+        passage="\n\n".join(p.replace('"""', '"') for p in passages),
+        context=ELSEWHERE.format(names=", ".join(named)) if named else "",
+        claim=claim,
+    )
+    try:
+        reply = chat_model.bind(max_tokens=REPLY_TOKENS).invoke([HumanMessage(text)])
+    except Exception as e:  # the answer stands on the lexical check; say why this one did not run
+        log.warning("the claim check's model call failed: %s", redact(str(e))[:200])
+        return None
+    found = _VERDICT.match(str(reply.content))
+    return None if found is None else found[1].lower() == "true"

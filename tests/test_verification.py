@@ -1,0 +1,91 @@
+"""The model's own claim check (:mod:`sciqa.verification`): after the lexical check, the LLM
+answerer asks the model whether each sentence's cited passage states it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import BaseMessage
+from pydantic import Field
+
+from sciqa import verification
+from sciqa.generation import LLMAnswerer
+from tests.test_generation import PASSAGES, _run
+
+ANSWER = "Amazon launched the Amazon Scholars program in 2019. [1]"
+
+
+class Scripted(FakeListChatModel):
+    """Replies in order (the answer streamed, then the check invoked), and keeps what each
+    invoked call was sent: the claim checks'."""
+
+    sent: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        self.sent.append(messages)
+        return super()._call(messages, *args, **kwargs)
+
+
+def _answerer(*replies: str) -> tuple[LLMAnswerer, Scripted]:
+    chat = Scripted(responses=list(replies))
+    return LLMAnswerer(chat, model="fake", endpoint="http://fake/v1"), chat
+
+
+def test_a_sentence_the_model_reads_as_not_stated_is_removed() -> None:
+    """The lexical check passes it (2019 and the names are in passage 1); the model's reading
+    does not, so the answer says the documents do not hold it, and why."""
+    answerer, chat = _answerer(ANSWER, "FALSE")
+    _, answer = _run(answerer)
+    assert answer.abstained and not answer.citations
+    assert [r.reason for r in answer.removed] == [verification.REASON]
+    asked = str(chat.sent[0][-1].content)
+    assert "Claim: Amazon launched the Amazon Scholars program in 2019." in asked
+    assert PASSAGES[0].text in asked and PASSAGES[1].text not in asked  # only what it cites
+
+
+def test_a_sentence_the_model_reads_as_stated_is_kept() -> None:
+    answerer, _ = _answerer(ANSWER, "TRUE.")
+    _, answer = _run(answerer)
+    assert not answer.abstained and answer.answer == ANSWER and not answer.removed
+
+
+def test_a_short_answer_is_checked_beside_its_question() -> None:
+    answerer, chat = _answerer("2019 [1]", "True")
+    _, answer = _run(answerer, question="When did the Scholars program start?")
+    assert answer.answer == "2019 [1]"
+    assert "Claim: When did the Scholars program start? Answer: 2019" in str(
+        chat.sent[0][-1].content
+    )
+
+
+@pytest.mark.parametrize("reply", ["Maybe.", "", "The passage says 2019."])
+def test_a_reply_that_is_neither_true_nor_false_leaves_the_lexical_check(reply: str) -> None:
+    answerer, _ = _answerer(ANSWER, reply or " ")
+    _, answer = _run(answerer)
+    assert answer.answer == ANSWER and not answer.removed
+
+
+def test_a_failed_check_keeps_the_answer_and_says_so_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class FailsSecond(Scripted):
+        def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+            raise ConnectionError("the server went away, key sk-abcdefghijklmnopqrstuvwx")
+            return super()._call(messages, *args, **kwargs)
+
+    chat = FailsSecond(responses=[ANSWER])
+    answerer = LLMAnswerer(chat, model="fake", endpoint="http://fake/v1")
+    with caplog.at_level(logging.WARNING, logger="sciqa.verification"):
+        _, answer = _run(answerer)
+    assert answer.answer == ANSWER
+    assert "claim check's model call failed" in caplog.text and "sk-abc" not in caplog.text
+
+
+def test_the_check_can_be_turned_off() -> None:
+    chat = Scripted(responses=[ANSWER])
+    answerer = LLMAnswerer(chat, model="fake", endpoint="http://fake/v1", verify=False)
+    _, answer = _run(answerer)
+    assert answer.answer == ANSWER and chat.sent == []
