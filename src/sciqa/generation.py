@@ -20,8 +20,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sciqa import citations, claims, providers, verification
+from sciqa import citations, claims, providers
 from sciqa.answerer import NOT_FOUND, clean_question
+from sciqa.checking import Checker
 from sciqa.chunking import count_tokens
 from sciqa.conversation import Message, standalone_question
 from sciqa.errors import ConfigError, ModelError
@@ -29,7 +30,7 @@ from sciqa.lexical import Lexicon
 from sciqa.redaction import StreamRedactor, redact
 from sciqa.resources import prompt
 from sciqa.schema import Answer, Passage, Removed
-from sciqa.text import SPACED_MARKER, answer_sentences, cited_numbers, strip_markers
+from sciqa.text import answer_sentences, strip_markers
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -43,8 +44,6 @@ _NOT_FOUND = re.compile(
     r"hold|provide|state|include)|no information|don'?t know|do not know",
     re.IGNORECASE,
 )
-# Why a sentence goes when nothing of its answer is left citing a passage.
-NO_CITATION = claims.Verdict(False, "cites no passage")
 _HISTORY_TURNS = 6  # turns of the chat the condensing prompt sees
 # A condensing reply that copies the prompt back instead of answering it.
 _ECHO = re.compile(r"(?:user|assistant|conversation|follow-up question)\s*:", re.IGNORECASE)
@@ -113,9 +112,7 @@ class LLMAnswerer:
         ``verify``: ask the model whether each sentence's cited passage states it
         (:mod:`sciqa.verification`), after the lexical check."""
         self.chat_model = chat_model
-        self.lexicon = lexicon
-        self.document = document
-        self.verify = verify
+        self.checker = Checker(lexicon, document, chat_model if verify else None)
         self.model = model
         self.endpoint = redact(endpoint)  # it goes into messages: no password of its URL
         self.context_tokens = context_tokens
@@ -251,61 +248,8 @@ class LLMAnswerer:
             text, markers.order = citations.attribute(
                 strip_markers(text, as_models_write_them=True), given
             )
-        answer = self._checked(question, asked, text, given, markers.order, model)
+        answer = self.checker.checked(question, asked, text, given, markers.order, model)
         return dataclasses.replace(answer, removed=echoed + answer.removed)
-
-    def _checked(
-        self,
-        question: str,
-        asked: str,
-        text: str,
-        given: list[Passage],
-        order: dict[int, int],
-        model: str,
-    ) -> Answer:
-        """The answer without the sentences its cited passages do not support, renumbered;
-        "not in the documents" when no cited sentence is left."""
-        lexicon = self.lexicon() if self.lexicon else None
-        documents = [self.document(p) for p in given] if self.document else []
-        text, order = _reattributed(asked, text, given, order, lexicon, documents)
-        cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
-        around = {n: documents[p - 1] for p, n in order.items()} if documents else None
-        verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked, around=around)
-        if self.verify:
-            verdicts = [(s, self._read(asked, s, v, cited, around or {})) for s, v in verdicts]
-        if any(not v.supported for _, v in verdicts):
-            kept = citations.drop(text, [v.supported for _, v in verdicts])
-            text, markers = citations.renumber(kept, order, len(given))
-            order = markers.order
-        if not order:  # what is left cites nothing: all of it goes
-            verdicts = [(s, v if not v.supported else NO_CITATION) for s, v in verdicts]
-        removed = tuple(
-            Removed(shown, v.reason)
-            for s, v in verdicts
-            if not v.supported and (shown := citations.plain(s))
-        )
-        if not order:
-            return Answer(question, NOT_FOUND, True, (), model=model, removed=removed)
-        cites = citations.cite(text, given, order)
-        return Answer(question, text, False, cites, model=model, removed=removed)
-
-    def _read(
-        self,
-        asked: str,
-        sentence: str,
-        verdict: claims.Verdict,
-        cited: dict[int, str],
-        around: dict[int, str],
-    ) -> claims.Verdict:
-        """``verdict``, or a failing one when the model reads the sentence's cited passages
-        as not stating it (told which of the question's names their documents hold)."""
-        if not verdict.supported:
-            return verdict
-        ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
-        texts = [cited[n] for n in ns]
-        names = claims.named_around(asked, texts, [around[n] for n in ns if n in around])
-        said = verification.states(self.chat_model, asked, sentence, texts, names)
-        return claims.Verdict(False, verification.REASON) if said is False else verdict
 
     def _fail(self, message: str, reason: str) -> ModelError:
         return ModelError(message, endpoint=self.endpoint, reason=reason)
@@ -315,68 +259,3 @@ class LLMAnswerer:
         return providers.server_error(
             e, f"the model server at {self.endpoint}", self.endpoint, self.model, "SCIQA_MODEL"
         )
-
-
-def _reattributed(
-    question: str,
-    text: str,
-    given: list[Passage],
-    order: dict[int, int],
-    lexicon: Lexicon | None,
-    documents: Sequence[str] = (),
-) -> tuple[str, dict[int, int]]:
-    """``text`` with each sentence that its cited passages do not hold, but one other passage
-    given does, citing that passage instead, numbered again (``order``: passage -> citation).
-
-    Small models often give the wrong number ("... Carnegie Mellon and UCLA [1]" where passage
-    3 says so): the claim check then shows the sentence is supported, only elsewhere. A
-    sentence of clauses that each one passage holds ("ten were named first [1], and 34 teams
-    have been funded since [3]") cites each clause's passage. Any other sentence is left as it
-    is, for the check to remove.
-    """
-    as_passages = citations.numbered_by_passage(text, order)
-    evidence = [claims.evidence(p) for p in given]
-    every = range(1, len(given) + 1)
-
-    def holds(sentence: str, passages: list[int]) -> bool:
-        valid = [p for p in passages if 1 <= p <= len(given)]
-        texts = [evidence[p - 1] for p in valid]
-        around = [documents[p - 1] for p in valid] if documents else []
-        check = claims.check_clauses if len(texts) > 1 else claims.check
-        return check(sentence, texts, lexicon=lexicon, asked=question, around=around).supported
-
-    def recited(sentence: str) -> str | None:
-        """The sentence citing the passage that holds it, or each clause's; None if none do."""
-        bare = SPACED_MARKER.sub("", sentence).rstrip()
-        if (one := next((p for p in every if holds(bare, [p])), None)) is not None:
-            return f"{bare} [{one}]"
-        parts = re.split(f"({claims.CLAUSE_BREAK.pattern})", bare)
-        if len(parts) < 3:
-            return None
-        out = []
-        for i, part in enumerate(parts):
-            if i % 2:  # a separator
-                out.append(part)
-                continue
-            held = next((p for p in every if holds(part, [p])), None)
-            if held is None:
-                return None
-            end = len(part.rstrip(".!?"))
-            out.append(f"{part[:end]} [{held}]{part[end:]}")
-        return "".join(out)
-
-    cited_all = list(order)
-    out, at, moved = [], 0, False
-    for sentence in answer_sentences(as_passages):
-        start = as_passages.index(sentence, at)
-        out.append(as_passages[at:start])
-        at = start + len(sentence)
-        marked = [int(n) for n in re.findall(r"\[(\d{1,3})\]", sentence)]
-        if not holds(sentence, marked or cited_all) and (again := recited(sentence)):
-            sentence, moved = again, True
-        out.append(sentence)
-    if not moved:
-        return text, order
-    out.append(as_passages[at:])
-    rewritten, markers = citations.rewrite("".join(out), len(given))
-    return rewritten, markers.order

@@ -1,0 +1,160 @@
+"""The LLM answerer's claim checks: what a model's answer keeps once its citations are numbered.
+
+Each answer sentence is checked against the passages it cites (:mod:`sciqa.claims`: its
+numbers, names and rare words must stand there; the question's names may stand in the cited
+passage's document). A sentence that cites the wrong passage is cited again to the one that
+holds it (:func:`reattributed`). Then, when a model is given, it is asked whether each cited
+passage states its sentence (:mod:`sciqa.verification`). What fails is taken out and listed in
+``Answer.removed``; with nothing cited left, the answer is "not in the documents".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sciqa import citations, claims, verification
+from sciqa.answerer import NOT_FOUND
+from sciqa.lexical import Lexicon
+from sciqa.schema import Answer, Passage, Removed
+from sciqa.text import SPACED_MARKER, answer_sentences, cited_numbers
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+# Why a sentence goes when nothing of its answer is left citing a passage.
+NO_CITATION = claims.Verdict(False, "cites no passage")
+
+
+@dataclass(frozen=True)
+class Checker:
+    """``lexicon`` gives the collection's word statistics (which words are rare; without it,
+    every word is); ``document`` the text of the document a passage is part of; ``verifier``
+    the chat model asked whether a cited passage states a sentence (None: the lexical check
+    alone)."""
+
+    lexicon: Callable[[], Lexicon] | None = None
+    document: Callable[[Passage], str] | None = None
+    verifier: BaseChatModel | None = None
+
+    def checked(
+        self,
+        question: str,
+        asked: str,
+        text: str,
+        given: list[Passage],
+        order: dict[int, int],
+        model: str,
+    ) -> Answer:
+        """The answer without the sentences its cited passages do not support, renumbered;
+        "not in the documents" when no cited sentence is left."""
+        lexicon = self.lexicon() if self.lexicon else None
+        documents = [self.document(p) for p in given] if self.document else []
+        text, order = reattributed(asked, text, given, order, lexicon, documents)
+        cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
+        around = {n: documents[p - 1] for p, n in order.items()} if documents else None
+        verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked, around=around)
+        if self.verifier is not None:
+            verdicts = [(s, self._read(asked, s, v, cited, around or {})) for s, v in verdicts]
+        if any(not v.supported for _, v in verdicts):
+            kept = citations.drop(text, [v.supported for _, v in verdicts])
+            text, markers = citations.renumber(kept, order, len(given))
+            order = markers.order
+        if not order:  # what is left cites nothing: all of it goes
+            verdicts = [(s, v if not v.supported else NO_CITATION) for s, v in verdicts]
+        removed = tuple(
+            Removed(shown, v.reason)
+            for s, v in verdicts
+            if not v.supported and (shown := citations.plain(s))
+        )
+        if not order:
+            return Answer(question, NOT_FOUND, True, (), model=model, removed=removed)
+        cites = citations.cite(text, given, order)
+        return Answer(question, text, False, cites, model=model, removed=removed)
+
+    def _read(
+        self,
+        asked: str,
+        sentence: str,
+        verdict: claims.Verdict,
+        cited: dict[int, str],
+        around: dict[int, str],
+    ) -> claims.Verdict:
+        """``verdict``, or a failing one when the model reads the sentence's cited passages
+        as not stating it (told which of the question's names their documents hold)."""
+        if not verdict.supported:
+            return verdict
+        ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+        texts = [cited[n] for n in ns]
+        names = claims.named_around(asked, texts, [around[n] for n in ns if n in around])
+        if self.verifier is None:
+            return verdict
+        said = verification.states(self.verifier, asked, sentence, texts, names)
+        return claims.Verdict(False, verification.REASON) if said is False else verdict
+
+
+def reattributed(
+    question: str,
+    text: str,
+    given: list[Passage],
+    order: dict[int, int],
+    lexicon: Lexicon | None,
+    documents: Sequence[str] = (),
+) -> tuple[str, dict[int, int]]:
+    """``text`` with each sentence that its cited passages do not hold, but one other passage
+    given does, citing that passage instead, numbered again (``order``: passage -> citation).
+
+    Small models often give the wrong number ("... Carnegie Mellon and UCLA [1]" where passage
+    3 says so): the claim check then shows the sentence is supported, only elsewhere. A
+    sentence of clauses that each one passage holds ("ten were named first [1], and 34 teams
+    have been funded since [3]") cites each clause's passage. Any other sentence is left as it
+    is, for the check to remove.
+    """
+    as_passages = citations.numbered_by_passage(text, order)
+    evidence = [claims.evidence(p) for p in given]
+    every = range(1, len(given) + 1)
+
+    def holds(sentence: str, passages: list[int]) -> bool:
+        valid = [p for p in passages if 1 <= p <= len(given)]
+        texts = [evidence[p - 1] for p in valid]
+        around = [documents[p - 1] for p in valid] if documents else []
+        check = claims.check_clauses if len(texts) > 1 else claims.check
+        return check(sentence, texts, lexicon=lexicon, asked=question, around=around).supported
+
+    def recited(sentence: str) -> str | None:
+        """The sentence citing the passage that holds it, or each clause's; None if none do."""
+        bare = SPACED_MARKER.sub("", sentence).rstrip()
+        if (one := next((p for p in every if holds(bare, [p])), None)) is not None:
+            return f"{bare} [{one}]"
+        parts = re.split(f"({claims.CLAUSE_BREAK.pattern})", bare)
+        if len(parts) < 3:
+            return None
+        out = []
+        for i, part in enumerate(parts):
+            if i % 2:  # a separator
+                out.append(part)
+                continue
+            held = next((p for p in every if holds(part, [p])), None)
+            if held is None:
+                return None
+            end = len(part.rstrip(".!?"))
+            out.append(f"{part[:end]} [{held}]{part[end:]}")
+        return "".join(out)
+
+    cited_all = list(order)
+    out, at, moved = [], 0, False
+    for sentence in answer_sentences(as_passages):
+        start = as_passages.index(sentence, at)
+        out.append(as_passages[at:start])
+        at = start + len(sentence)
+        marked = [int(n) for n in re.findall(r"\[(\d{1,3})\]", sentence)]
+        if not holds(sentence, marked or cited_all) and (again := recited(sentence)):
+            sentence, moved = again, True
+        out.append(sentence)
+    if not moved:
+        return text, order
+    out.append(as_passages[at:])
+    rewritten, markers = citations.rewrite("".join(out), len(given))
+    return rewritten, markers.order
