@@ -263,34 +263,14 @@ class Pipeline:
         return answerer, query, self.retriever.retrieve(query, k or self.settings.k), failure
 
     def _list(self, question: str, history: Sequence[Message] | None) -> Answer | None:
-        """The answer to a question about which job listings exist, or None for any other
-        question (or a collection without job listings). A follow-up that changes the place or
-        filter of such a question ("what about Haifa?") is one too."""
-        t0 = time.perf_counter()
-        question = self.check_question(question)
-        query, searched = listings.parse(question), question
-        previous = [m["content"] for m in history or () if m.get("role") == "user"]
-        if query is None and previous:
-            query = listings.parse_follow_up(question, previous[-1])
-            searched = query.describe() if query else question
-        if query is None:
-            return None
-        self.ensure_ready()
-        found = listings.group(self.store.section("job"))
-        if not found:
-            return None
-        t1 = time.perf_counter()
-        answer = listings.answer(question, query, found, known_places=searched != question)
-        if answer is None:
-            return None
-        chunks = {p.chunk_id: p for li in found for p in li.chunks}
-        cited = dict.fromkeys(c.chunk_id for c in answer.citations)
-        return replace(
-            answer,
-            query=searched,
-            passages=tuple(chunks[cid] for cid in cited),
-            timings={"retrieve_ms": _ms(t0, t1), "answer_ms": _ms(t1)},
-        )
+        """The answer to a question about which job listings exist (:mod:`sciqa.listings`),
+        or None for any other question."""
+
+        def jobs() -> tuple[Passage, ...]:
+            self.ensure_ready()
+            return self.store.section("job")
+
+        return listings.ask(self.check_question(question), history, jobs)
 
     def ask(
         self,

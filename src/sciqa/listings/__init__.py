@@ -27,12 +27,14 @@ answerer.
 
 The parts: :mod:`~sciqa.listings.question` (reading the question),
 :mod:`~sciqa.listings.places` (countries, subdivisions, location lines),
-:mod:`~sciqa.listings.answering` (listings grouped, matched and cited).
+:mod:`~sciqa.listings.answering` (listings grouped, matched and cited),
+:mod:`~sciqa.listings.asking` (a question in, its answer or None out).
 """
 
 from __future__ import annotations
 
 from sciqa.listings.answering import MODEL, Listing, answer, group
+from sciqa.listings.asking import ask
 from sciqa.listings.places import country_code, country_name, place_name
 from sciqa.listings.question import Query, parse, parse_follow_up
 
@@ -41,6 +43,7 @@ __all__ = [
     "Listing",
     "Query",
     "answer",
+    "ask",
     "country_code",
     "country_name",
     "group",
