@@ -333,13 +333,16 @@ def check_answer(
     lexicon: Lexicon | None = None,
     asked: str = "",
     around: Mapping[int, str] | None = None,
+    subject: bool = True,
 ) -> list[tuple[str, Verdict]]:
     """Each sentence of ``text`` (an answer with ``[n]`` markers) and its verdict: checked
     against the ``cited[n]`` texts it marks or, when it marks none, against all of them;
     ``asked`` is the question, ``around[n]`` the document of ``cited[n]`` (see :func:`check`);
-    with them, a sentence is also unsupported when the documents cited are not :func:`about`
-    what the question names."""
-    subject = about(asked, list(around.values()), lexicon) if around else Verdict(True)
+    with them and ``subject``, a sentence is also unsupported when the documents cited are not
+    :func:`about` what the question names."""
+    subject_verdict = Verdict(True)
+    if subject and around:
+        subject_verdict = about(asked, list(around.values()), lexicon)
     out = []
     for sentence in answer_sentences(text):
         ns = dict.fromkeys(cited_numbers(sentence))
@@ -350,5 +353,5 @@ def check_answer(
             verdict = check_clauses(sentence, texts, lexicon=lexicon, asked=asked, around=docs)
         else:
             verdict = check(sentence, texts, lexicon=lexicon, asked=asked, around=docs)
-        out.append((sentence, verdict if not verdict.supported else subject))
+        out.append((sentence, verdict if not verdict.supported else subject_verdict))
     return out

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sciqa import claims
+from sciqa.answerer import clean_question
 from sciqa.lexical import Lexicon, terms
 from sciqa.schema import Answer, Citation, Passage
 from sciqa.text import answer_sentences, cited_numbers, strip_markers
@@ -198,7 +199,8 @@ def claim_support(
 
     A cited passage not among ``passages`` is represented by its title and quote.
     ``document(citation)`` gives what the cited chunk's document says around it
-    (:meth:`sciqa.pipeline.Pipeline.context_of`), as the LLM answerer's check reads it."""
+    (:meth:`sciqa.pipeline.Pipeline.context_of`), as the LLM answerer's check reads it; the
+    question is read as both answerers read it, without the instructions written into it."""
     by_id = {p.chunk_id: claims.evidence(p) for p in passages}
     cited = {c.n: by_id.get(c.chunk_id, f"{c.title}\n{c.quote}") for c in answer.citations}
     around = {c.n: document(c) for c in answer.citations} if document else None
@@ -206,7 +208,12 @@ def claim_support(
         []
         if answer.abstained
         else claims.check_answer(
-            answer.answer, cited, lexicon=lexicon, asked=answer.question, around=around
+            answer.answer,
+            cited,
+            lexicon=lexicon,
+            asked=clean_question(answer.question),
+            around=around,
+            subject=False,  # what the passages hold; answered_correctly scores the subject
         )
     )
     if not checked and not answer.removed:
