@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,19 @@ def test_claim_support_counts_removed_sentences_and_rechecks_the_rest() -> None:
     assert claim_support(everything) == claim_support(everything, [launch])
     assert claim_support(everything).share == 0.0  # type: ignore[union-attr]
     assert claim_support(answer(NOT_FOUND, abstained=True)) is None
+
+
+def test_claim_support_reads_the_question_as_it_was_searched() -> None:
+    """A misspelt question is answered as corrected (``Answer.query``): the answer may say the
+    question's words as the collection spells them without the passage holding them."""
+    text = "The team uses an approach that starts at the zip code level."
+    zip_code = Passage("p-zip", text, "z.txt", "T", "article", "", 0, len(text), (), 0.0)
+    c = Citation(1, "z.txt", "T", "article", "p-zip", text, 0, len(text), 1.0)
+    said = "The forecasting approach starts at the zip code level. [1]"
+    misspelt = Answer("At what levle does the forcasting approach start?", said, False, (c,))
+    searched = replace(misspelt, query="At what level does the forecasting approach start?")
+    assert claim_support(searched, [zip_code]).share == 1.0  # type: ignore[union-attr]
+    assert claim_support(misspelt, [zip_code]).share == 0.0  # type: ignore[union-attr]
 
 
 # -- one question, many questions -------------------------------------------------------------

@@ -52,6 +52,7 @@ PARSER_VERSION = 3
 
 T = TypeVar("T")
 log = logging.getLogger("sciqa")
+progress = logging.getLogger("sciqa.progress")  # notes for a person waiting; the CLI shows them
 
 
 def chunking_config(settings: Settings) -> dict[str, object]:
@@ -113,6 +114,21 @@ def ingest(
                 store, embeddings, settings, named, default, False, rebuild, follow_links, began
             ),
         )
+
+
+def fill(
+    store: Store, embeddings: Embeddings, settings: Settings, roots: Sequence[Path], default: str
+) -> IngestReport:
+    """Ingest every source into an empty store (``roots``, as :func:`previous_sources` or the
+    configured corpus name them), saying so to a person waiting: the first question of a new
+    store, or of one a kill left unfinished."""
+    if settings.progress and roots:
+        unfinished = sources.recorded(store.dir) is not None
+        why = "the store is empty or unfinished" if unfinished else "first run"
+        progress.info(
+            "sciqa: %s, indexing %s into %s", why, ", ".join(map(str, roots)), settings.store_dir
+        )
+    return ingest(store, embeddings, settings, None, default=default)
 
 
 def guarded(store: Store, settings: Settings, write: Callable[[], T]) -> T:

@@ -28,10 +28,10 @@ from sciqa.answerer import ExtractiveAnswerer
 from sciqa.answerers import Answerer, Answerers
 from sciqa.conversation import Message
 from sciqa.embeddings import embedding_id, make_embeddings
-from sciqa.errors import ModelError, QuestionError, SciQAError
+from sciqa.errors import ModelError, SciQAError
 from sciqa.overview import Overview, describe
 from sciqa.providers import Endpoint
-from sciqa.questions import normalize
+from sciqa.questions import checked
 from sciqa.resources import default_corpus
 from sciqa.retrieval import HybridRetriever
 from sciqa.schema import Answer, Citation, IngestReport, Passage
@@ -39,7 +39,6 @@ from sciqa.settings import Settings
 from sciqa.store import Store
 
 log = logging.getLogger("sciqa")
-progress = logging.getLogger("sciqa.progress")  # notes for a person waiting; the CLI shows them
 
 
 class Pipeline:
@@ -147,26 +146,8 @@ class Pipeline:
         if self.store.is_empty():
             with self._ingest_lock:
                 if self.store.is_empty():
-                    roots = self.roots()
-                    if self.settings.progress and roots:
-                        why = (
-                            "the store is empty or unfinished"
-                            if sources.recorded(self.store.dir) is not None
-                            else "first run"
-                        )
-                        progress.info(
-                            "sciqa: %s, indexing %s into %s",
-                            why,
-                            ", ".join(map(str, roots)),
-                            self.settings.store_dir,
-                        )
-                    indexing.ingest(
-                        self.store,
-                        self.embeddings,
-                        self.settings,
-                        None,
-                        default=sources.key(self.corpus_root()),
-                    )
+                    default = sources.key(self.corpus_root())
+                    indexing.fill(self.store, self.embeddings, self.settings, self.roots(), default)
 
     def overview(self) -> Overview:
         """The documents and job listings the store holds, read once per store build: after an
@@ -204,28 +185,17 @@ class Pipeline:
         if not isinstance(answerer, ExtractiveAnswerer):
             return 0
         ids = self.store.collection.get(include=[])["ids"]
-        seen = 0
-        for b in range(0, len(ids), batch):
-            if stop():
-                break
-            seen += answerer.warm_up(list(self.store.passages(ids[b : b + batch]).values()))
-            if seen >= max_sentences:
-                break
-        return seen
+        batches = (
+            list(self.store.passages(ids[b : b + batch]).values())
+            for b in range(0, len(ids), batch)
+        )
+        return answerer.warm_up_all(batches, max_sentences, stop)
 
     # -- ask -----------------------------------------------------------------------------
 
     def check_question(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("the question is empty; ask something about the documents")
-        question = normalize(question)
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise QuestionError(
-                f"the question is {len(question):,} characters long; the limit is {limit:,} "
-                "(SCIQA_MAX_QUESTION_CHARS). Ask a shorter question"
-            )
-        return question
+        """``question`` normalized; :class:`QuestionError` if empty or over the limit."""
+        return checked(question, self.settings.max_question_chars)
 
     def retrieve(
         self,

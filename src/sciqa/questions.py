@@ -37,6 +37,20 @@ def normalize(question: str) -> str:
     return unicodedata.normalize("NFKC", question).strip()
 
 
+def checked(question: str, limit: int) -> str:
+    """``question`` normalized; :class:`QuestionError` when it is empty or longer than
+    ``limit`` characters (``SCIQA_MAX_QUESTION_CHARS``)."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty; ask something about the documents")
+    question = normalize(question)
+    if len(question) > limit:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {limit:,} "
+            "(SCIQA_MAX_QUESTION_CHARS). Ask a shorter question"
+        )
+    return question
+
+
 def split_question(question: str) -> list[str]:
     """The questions ``question`` asks, in order: itself when it asks one thing.
 

@@ -74,7 +74,7 @@ def _connect(target: str, *, create: bool) -> sqlite3.Connection:
 
 
 class SparseIndex:
-    """BM25 over chunk texts (what :func:`sciqa.store.index_text` gives), in one SQLite
+    """BM25 over chunk texts (what :func:`sciqa.records.index_text` gives), in one SQLite
     database; reads see every write committed before them, by this process or another."""
 
     def __init__(self, db: sqlite3.Connection, path: Path | None = None) -> None:

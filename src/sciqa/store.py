@@ -18,7 +18,6 @@ In server mode the vectors live in the Chroma server and the manifest and BM25 i
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +30,7 @@ from sciqa.chroma import connect, read_only, read_only_error
 from sciqa.errors import StoreError, StoreMismatchError
 from sciqa.lexical import Lexicon
 from sciqa.manifest import Manifest, ManifestFile, ingest_lock
+from sciqa.records import index_text, metadata, passages_of
 from sciqa.schema import Passage
 from sciqa.sparse import SparseIndex
 
@@ -175,18 +175,7 @@ class Store:
             ids=[c.id for c in chunks],
             embeddings=vectors,
             documents=[c.text for c in chunks],
-            metadatas=[
-                {
-                    "source": c.source,
-                    "title": c.title,
-                    "section": c.section,
-                    "location": c.location,
-                    "start": c.start,
-                    "end": c.end,
-                    "spans": json.dumps(c.spans),
-                }
-                for c in chunks
-            ],
+            metadatas=[metadata(c) for c in chunks],
         )
         self._bm25.writer().add([(c.id, c.source, index_text(c.title, c.text)) for c in chunks])
 
@@ -245,33 +234,31 @@ class Store:
         if not ids:
             return {}
         got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        return {
-            cid: _passage(cid, doc, meta)
-            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
-        }
+        return {p.chunk_id: p for p in passages_of(got)}
+
+    def _version(self) -> str | int:
+        """What changes when the collection does: the BM25 build id, else the chunk count."""
+        build = self.bm25_build() if not self.settings.chroma_url else None
+        return build or self.count()
 
     def section(self, section: str, limit: int = 20_000) -> tuple[Passage, ...]:
         """Every chunk of one section (``"job"``: the job listings), in file order, at most
         ``limit`` (a warning says when there are more). Read once per BM25 build: the result is
         kept until an ingest changes the collection (or, with no build id, its chunk count)."""
-        build = self.bm25_build() if not self.settings.chroma_url else None
-        key = (build, limit) if build else (self.count(), limit)
+        key = (self._version(), limit)
         cached = self._sections.get(section)
         if cached is not None and cached[0] == key:
             return cached[1]
         got = self.collection.get(
             where={"section": section}, include=["documents", "metadatas"], limit=limit + 1
         )
-        rows = list(zip(got["ids"], got["documents"] or [], got["metadatas"] or []))
+        rows = passages_of(got)
         if len(rows) > limit:
             log.warning(
                 "sciqa: warning: more than %d %r chunks in %s; using the first %d",
                 limit, section, self.dir, limit,
             )  # fmt: skip
-            rows = rows[:limit]
-        chunks = tuple(
-            sorted((_passage(*row) for row in rows), key=lambda p: (p.source, p.start, p.end))
-        )
+        chunks = tuple(sorted(rows[:limit], key=lambda p: (p.source, p.start, p.end)))
         self._sections[section] = (key, chunks)
         return chunks
 
@@ -279,8 +266,7 @@ class Store:
         """The chunks of one document, ``source``'s under ``title`` (an article, or one job
         listing), in file order, at most ``limit`` of them. Kept until the collection changes
         (at most :data:`DOCUMENTS_KEPT` documents)."""
-        build = self.bm25_build() if not self.settings.chroma_url else None
-        key = build or self.count()
+        key = self._version()
         cached = self._documents.get((source, title))
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -289,8 +275,7 @@ class Store:
             include=["documents", "metadatas"],
             limit=limit,
         )
-        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
-        chunks = tuple(sorted((_passage(*row) for row in rows), key=lambda p: p.start))
+        chunks = tuple(sorted(passages_of(got), key=lambda p: p.start))
         if len(self._documents) >= DOCUMENTS_KEPT:
             self._documents.clear()
         self._documents[(source, title)] = (key, chunks)
@@ -341,24 +326,3 @@ class Store:
 
     def bm25_search(self, query: str, k: int) -> list[tuple[str, float]]:
         return self._bm25.search(self._manifest_build(), query, k)
-
-
-def _passage(cid: str, doc: str | None, meta: Any) -> Passage:
-    """A stored chunk as a ``Passage`` (score 0: not retrieved for any question)."""
-    return Passage(
-        chunk_id=cid,
-        text=doc or "",
-        source=str(meta["source"]),
-        title=str(meta["title"]),
-        section=str(meta["section"]),
-        location=str(meta.get("location", "")),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        spans=tuple(tuple(s) for s in json.loads(str(meta["spans"]))),
-        score=0.0,
-    )
-
-
-def index_text(title: str, text: str) -> str:
-    """What is embedded and indexed for a chunk: its document title gives it context."""
-    return f"{title}\n{text}" if title else text

@@ -13,8 +13,9 @@ from sciqa.chunking import Chunk, chunk_documents
 from sciqa.documents import SourceFile, parse
 from sciqa.embeddings import embed_array
 from sciqa.manifest import Manifest
+from sciqa.records import index_text
 from sciqa.settings import Settings
-from sciqa.store import Store, index_text
+from sciqa.store import Store
 
 
 def chunk_file(file: SourceFile, settings: Settings) -> list[Chunk]:

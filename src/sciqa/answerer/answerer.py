@@ -17,7 +17,7 @@ score nearly alike. The phrase that answers
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -81,6 +81,21 @@ class ExtractiveAnswerer:
         if texts:
             self._vectors(texts)
         return len(texts)
+
+    def warm_up_all(
+        self,
+        batches: Iterable[Sequence[Passage]],
+        max_sentences: int,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """:meth:`warm_up` one batch after another until ``max_sentences`` or ``stop()``;
+        returns how many sentences were embedded."""
+        seen = 0
+        for passages in batches:
+            if stop() or seen >= max_sentences:
+                break
+            seen += self.warm_up(passages)
+        return seen
 
     # -- scoring ---------------------------------------------------------------------------
 

@@ -206,8 +206,8 @@ def _model_rate(embeddings: Any, texts: list[str]) -> dict[str, float]:
 
 def _job_sciqa() -> dict[str, Any]:
     from sciqa.pipeline import Pipeline
+    from sciqa.records import index_text
     from sciqa.settings import Settings
-    from sciqa.store import index_text
 
     pipeline = Pipeline(Settings())
     began, cpu = time.perf_counter(), time.process_time()

@@ -200,7 +200,8 @@ def claim_support(
     A cited passage not among ``passages`` is represented by its title and quote.
     ``document(citation)`` gives what the cited chunk's document says around it
     (:meth:`sciqa.pipeline.Pipeline.context_of`), as the LLM answerer's check reads it; the
-    question is read as both answerers read it, without the instructions written into it."""
+    question is read as both answerers read it: as searched (``Answer.query``, misspellings
+    corrected), without the instructions written into it."""
     by_id = {p.chunk_id: claims.evidence(p) for p in passages}
     cited = {c.n: by_id.get(c.chunk_id, f"{c.title}\n{c.quote}") for c in answer.citations}
     around = {c.n: document(c) for c in answer.citations} if document else None
@@ -211,7 +212,7 @@ def claim_support(
             answer.answer,
             cited,
             lexicon=lexicon,
-            asked=clean_question(answer.question),
+            asked=clean_question(answer.query or answer.question),
             around=around,
             subject=False,  # what the passages hold; answered_correctly scores the subject
         )
