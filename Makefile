@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 7860
 
-.PHONY: run install dev browser test lint calibrate cassettes llm-server clean
+.PHONY: run install dev browser test evals lint calibrate cassettes llm-server clean
 
 # Set up the virtualenv with sciqa and its runtime dependencies (and a setuptools newer than
 # the 65.5 that python -m venv brings, which has published advisories). Each step says what it
@@ -41,14 +41,23 @@ browser:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { \
 	    $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
-# The whole test suite (what CI runs), after a lint; then `sciqa eval` (sciqa and the naive
-# baseline) on evals/gold.jsonl and heldout.jsonl over the bundled corpus, and on atlas.jsonl
-# over evals/collections/atlas alone, each failing below evals/thresholds.toml. Stores live in
-# build/eval-home and build/eval-atlas (synced first, so a changed corpus or chunker is
-# re-indexed), reports in build/eval.
+# The whole test suite (what CI runs), after a lint: pytest on two workers (each test file on
+# one of them), and beside it `make evals`, whose output follows pytest's. Both must pass.
 test: dev
 	$(BIN)/ruff check src tests evals ui
-	$(BIN)/python -m pytest
+	@mkdir -p build
+	@echo "make: running pytest on 2 workers and, beside it, make evals (its output follows)"
+	@$(MAKE) --no-print-directory evals > build/evals.log 2>&1 & evals=$$!; \
+	  $(BIN)/python -m pytest -n 2 --dist loadfile; tests=$$?; \
+	  wait $$evals; evaluated=$$?; cat build/evals.log; \
+	  [ $$evaluated = 0 ] || echo "make: make evals failed (its output is above)" >&2; \
+	  [ $$tests = 0 ] && [ $$evaluated = 0 ]
+
+# `sciqa eval` (sciqa and the naive baseline) on evals/gold.jsonl and heldout.jsonl over the
+# bundled corpus, and on atlas.jsonl over evals/collections/atlas alone, each failing below
+# evals/thresholds.toml. Stores live in build/eval-home and build/eval-atlas (synced first, so a
+# changed corpus or chunker is re-indexed), reports in build/eval.
+evals: $(BIN)/sciqa
 	SCIQA_HOME=build/eval-home SCIQA_PROGRESS=false $(BIN)/sciqa ingest
 	SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --out build/eval
 	SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --gold evals/heldout.jsonl --out build/eval

@@ -29,6 +29,28 @@ ANSWER_KEYS = {
 }  # fmt: skip
 
 
+# The files that take longest (spawned processes, kills, servers, a browser), longest first:
+# `make test` runs the suite on two workers a file at a time, and a long file started last
+# would keep one worker busy while the other waits. Only the order changes.
+LONGEST_FIRST = (
+    "test_reliability.py",
+    "test_ui_browser.py",
+    "test_sources.py",
+    "test_load.py",
+    "test_ui_handlers.py",
+    "test_packaging.py",
+    "test_large_corpus.py",
+    "test_llm_http.py",
+    "test_bench.py",
+    "test_eval_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own SCIQA_HOME and no OpenAI configuration."""

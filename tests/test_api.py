@@ -85,8 +85,13 @@ def test_building_a_pipeline_writes_no_environment_variable(
 def test_warm_up_embeds_whole_batches_until_its_bound_or_stop(pipeline) -> None:
     fresh = sciqa.Pipeline(pipeline.settings, embeddings=pipeline.embeddings)
     assert fresh.warm_up(stop=lambda: True) == 0
+    ids = fresh.store.collection.get(include=[])["ids"]
+
+    def sentences(chunk_ids: list[str]) -> int:
+        return sum(len(p.spans) for p in fresh.store.passages(chunk_ids).values())
+
     first = fresh.warm_up(batch=2, max_sentences=1)  # one batch of two chunks, then the bound
-    ids = fresh.store.collection.get(include=[])["ids"][:2]
-    in_batch = sum(len(p.spans) for p in fresh.store.passages(ids).values())
-    assert first == in_batch > 1
-    assert fresh.warm_up(batch=8, max_sentences=10**6) > first  # every chunk, sentence by sentence
+    assert first == sentences(ids[:2]) > 1
+    # The first batch again (its vectors kept), and the second: the bound is checked between
+    # batches.
+    assert fresh.warm_up(batch=2, max_sentences=first + 1) == sentences(ids[:4])

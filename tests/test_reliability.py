@@ -827,7 +827,9 @@ def _kill_many(scene: dict, tmp_path: Path, n: int, *, kills: int = 0) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_sigkill_mid_ingest_then_ask_and_resume(kill_scene: dict, tmp_path: Path) -> None:
-    _kill_many(kill_scene, tmp_path, KILLS_IN_CI)
+    # Under a changing load (the suite runs on two workers) a kill may come after the end:
+    # more runs until most have landed.
+    _kill_many(kill_scene, tmp_path, KILLS_IN_CI, kills=KILLS_IN_CI * 2 // 3)
 
 
 @pytest.mark.stress

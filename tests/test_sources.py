@@ -538,7 +538,9 @@ def _kill_many(scene: dict, tmp_path: Path, kind: str, n: int, *, kills: int = 0
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("kind", ["rebuild", "first"], ids=["rebuild", "first-ingest"])
 def test_sigkill_keeps_the_users_sources(user_scene: dict, tmp_path: Path, kind: str) -> None:
-    _kill_many(user_scene, tmp_path, kind, KILLS_IN_CI)
+    # The delays are spread over one timed ingest; on a machine whose load changes meanwhile
+    # (the suite runs on two workers) some land after the end: more runs until enough land.
+    _kill_many(user_scene, tmp_path, kind, KILLS_IN_CI, kills=KILLS_IN_CI * 2 // 3)
 
 
 @pytest.mark.stress

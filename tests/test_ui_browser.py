@@ -155,6 +155,8 @@ def test_start_up_says_where_the_page_is_in_sciqas_words(
     """One line gives the address (what `make run` shows a newcomer), and a visitor asks there;
     none of Gradio's start-up lines, which speak to Python callers, is printed."""
     server = servers["main"]
+    # The page answers a moment before the line is written (seen on a loaded machine).
+    server.wait_for_log("chat page is at", timeout=30)
     out = server.output()
     said = [ln for ln in out.splitlines() if "chat page is at" in ln]
     assert said == [f"sciqa: the chat page is at {server.url} (Ctrl-C stops it)"], out
