@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sciqa.harness.evaluation import METRICS
+from sciqa.harness.reporting import NO_CHART
 
 from .conftest import ROOT, invoke_cli
 
@@ -131,3 +133,22 @@ def test_unknown_threshold_name_is_a_clean_error(eval_home: Path) -> None:
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert lines[0].startswith("sciqa: error: unknown metric 'answr_accuracy'")
     assert "answer_accuracy" in lines[0]  # the valid names are listed
+
+
+def test_without_matplotlib_the_reports_are_written_and_the_chart_is_said_missing(
+    eval_home: Path, subset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """matplotlib is the ``eval`` extra, not a dependency of the chat page: without it the
+    JSON and Markdown reports are written and one line says why there is no chart."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
+    out = tmp_path / "reports"
+    result = invoke_cli(
+        "eval", "--gold", str(subset), "--out", str(out), "--no-baseline", home=eval_home
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "sciqa-eval-subset.json",
+        "sciqa-eval-subset.md",
+    ]
+    assert f"sciqa: eval: {NO_CHART}" in result.stderr.splitlines()
+    assert "sciqa-eval-subset.png" not in result.stdout

@@ -303,14 +303,28 @@ def _write(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
+NO_CHART = "no chart: matplotlib is not installed (pip install 'sciqa[eval]' adds it)"
+
+
+def can_chart() -> bool:
+    """Whether matplotlib, the chart's one dependency (the ``eval`` extra), is installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def write_reports(
     report: dict[str, Any], previous: dict[str, Any] | None, out: Path, name: str
 ) -> list[Path]:
-    """Write the JSON, Markdown and PNG reports into ``out``; their paths."""
+    """Write the JSON, Markdown and (with matplotlib) PNG reports into ``out``; their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.json", out / f"{name}.md", out / f"{name}.png"]
     _write(paths[0], lambda p: p.write_text(dumps(report), encoding="utf-8"))
     _write(paths[1], lambda p: p.write_text(render_markdown(report, previous), encoding="utf-8"))
+    if not can_chart():
+        return paths[:2]
     _write(paths[2], lambda p: render_chart(report, p))
     return paths
 
