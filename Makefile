@@ -41,28 +41,34 @@ browser:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { \
 	    $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
-# The whole test suite (what CI runs), after a lint: pytest on two workers (each test file on
-# one of them), and beside it `make evals`, whose output follows pytest's. Both must pass.
-test: dev
-	$(BIN)/ruff check src tests evals ui
-	@mkdir -p build
-	@echo "make: running pytest on 2 workers and, beside it, make evals (its output follows)"
-	@$(MAKE) --no-print-directory evals > build/evals.log 2>&1 & evals=$$!; \
-	  $(BIN)/python -m pytest -n 2 --dist loadfile; tests=$$?; \
-	  wait $$evals; evaluated=$$?; cat build/evals.log; \
-	  [ $$evaluated = 0 ] || echo "make: make evals failed (its output is above)" >&2; \
-	  [ $$tests = 0 ] && [ $$evaluated = 0 ]
-
 # `sciqa eval` (sciqa and the naive baseline) on evals/gold.jsonl and heldout.jsonl over the
 # bundled corpus, and on atlas.jsonl over evals/collections/atlas alone, each failing below
 # evals/thresholds.toml. Stores live in build/eval-home and build/eval-atlas (synced first, so a
 # changed corpus or chunker is re-indexed), reports in build/eval.
+EVALS := \
+  SCIQA_HOME=build/eval-home SCIQA_PROGRESS=false $(BIN)/sciqa ingest && \
+  SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --out build/eval && \
+  SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --gold evals/heldout.jsonl --out build/eval && \
+  SCIQA_HOME=build/eval-atlas SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/atlas && \
+  SCIQA_HOME=build/eval-atlas $(BIN)/sciqa eval --gold evals/atlas.jsonl --out build/eval
+SETSID := $(shell command -v setsid)
+
 evals: $(BIN)/sciqa
-	SCIQA_HOME=build/eval-home SCIQA_PROGRESS=false $(BIN)/sciqa ingest
-	SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --out build/eval
-	SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --gold evals/heldout.jsonl --out build/eval
-	SCIQA_HOME=build/eval-atlas SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/atlas
-	SCIQA_HOME=build/eval-atlas $(BIN)/sciqa eval --gold evals/atlas.jsonl --out build/eval
+	@sh -xc '$(EVALS)'
+
+# The whole test suite (what CI runs), after a lint: pytest on two workers, a file each, the
+# longest files first (tests/conftest.py), and beside it the evals above, whose output follows
+# pytest's. Both must pass; an interrupted run stops the evals too.
+test: dev
+	$(BIN)/ruff check src tests evals ui
+	@mkdir -p build
+	@echo "make: running pytest on 2 workers and, beside it, the evals of make evals (their output follows)"
+	@$(SETSID) sh -xc '$(EVALS)' > build/evals.log 2>&1 & evals=$$!; \
+	  trap 'kill -- -$$evals 2>/dev/null || kill $$evals 2>/dev/null' INT TERM; \
+	  $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder; tests=$$?; \
+	  wait $$evals; evaluated=$$?; cat build/evals.log; \
+	  [ $$evaluated = 0 ] || echo "make: the evals failed (their output is above)" >&2; \
+	  [ $$tests = 0 ] && [ $$evaluated = 0 ]
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests evals ui

@@ -142,6 +142,8 @@ def test_without_matplotlib_the_reports_are_written_and_the_chart_is_said_missin
     JSON and Markdown reports are written and one line says why there is no chart."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
     out = tmp_path / "reports"
+    out.mkdir()
+    (out / "sciqa-eval-subset.png").write_bytes(b"an older run's chart")  # not left beside
     result = invoke_cli(
         "eval", "--gold", str(subset), "--out", str(out), "--no-baseline", home=eval_home
     )

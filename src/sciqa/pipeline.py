@@ -185,11 +185,14 @@ class Pipeline:
         if not isinstance(answerer, ExtractiveAnswerer):
             return 0
         ids = self.store.collection.get(include=[])["ids"]
-        batches = (
-            list(self.store.passages(ids[b : b + batch]).values())
-            for b in range(0, len(ids), batch)
-        )
-        return answerer.warm_up_all(batches, max_sentences, stop)
+
+        def batches() -> Iterator[list[Passage]]:
+            for b in range(0, len(ids), batch):
+                if stop():  # asked before the store is read again
+                    return
+                yield list(self.store.passages(ids[b : b + batch]).values())
+
+        return answerer.warm_up_all(batches(), max_sentences)
 
     # -- ask -----------------------------------------------------------------------------
 

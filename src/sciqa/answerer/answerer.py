@@ -82,19 +82,14 @@ class ExtractiveAnswerer:
             self._vectors(texts)
         return len(texts)
 
-    def warm_up_all(
-        self,
-        batches: Iterable[Sequence[Passage]],
-        max_sentences: int,
-        stop: Callable[[], bool] = lambda: False,
-    ) -> int:
-        """:meth:`warm_up` one batch after another until ``max_sentences`` or ``stop()``;
-        returns how many sentences were embedded."""
+    def warm_up_all(self, batches: Iterable[Sequence[Passage]], max_sentences: int) -> int:
+        """:meth:`warm_up` one batch after another until ``max_sentences`` are embedded (the
+        batch that reaches it is the last) or the batches end; returns how many were."""
         seen = 0
         for passages in batches:
-            if stop() or seen >= max_sentences:
-                break
             seen += self.warm_up(passages)
+            if seen >= max_sentences:
+                break
         return seen
 
     # -- scoring ---------------------------------------------------------------------------

@@ -324,6 +324,7 @@ def write_reports(
     _write(paths[0], lambda p: p.write_text(dumps(report), encoding="utf-8"))
     _write(paths[1], lambda p: p.write_text(render_markdown(report, previous), encoding="utf-8"))
     if not can_chart():
+        paths[2].unlink(missing_ok=True)  # an older run's chart would not show this one
         return paths[:2]
     _write(paths[2], lambda p: render_chart(report, p))
     return paths
