@@ -186,13 +186,10 @@ class Pipeline:
             return 0
         ids = self.store.collection.get(include=[])["ids"]
 
-        def batches() -> Iterator[list[Passage]]:
-            for b in range(0, len(ids), batch):
-                if stop():  # asked before the store is read again
-                    return
-                yield list(self.store.passages(ids[b : b + batch]).values())
+        def read(chunk_ids: Sequence[str]) -> list[Passage]:
+            return list(self.store.passages(chunk_ids).values())
 
-        return answerer.warm_up_all(batches(), max_sentences)
+        return answerer.warm_up_all(ids, read, batch, max_sentences, stop)
 
     # -- ask -----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ score nearly alike. The phrase that answers
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -82,12 +82,22 @@ class ExtractiveAnswerer:
             self._vectors(texts)
         return len(texts)
 
-    def warm_up_all(self, batches: Iterable[Sequence[Passage]], max_sentences: int) -> int:
-        """:meth:`warm_up` one batch after another until ``max_sentences`` are embedded (the
-        batch that reaches it is the last) or the batches end; returns how many were."""
+    def warm_up_all(
+        self,
+        ids: Sequence[str],
+        read: Callable[[Sequence[str]], Sequence[Passage]],
+        batch: int,
+        max_sentences: int,
+        stop: Callable[[], bool],
+    ) -> int:
+        """:meth:`warm_up` on the chunks ``ids`` names (``read`` gives their passages),
+        ``batch`` at a time, until ``max_sentences`` are embedded (the batch that reaches it is
+        the last) or ``stop()``, asked before each read; returns how many were."""
         seen = 0
-        for passages in batches:
-            seen += self.warm_up(passages)
+        for b in range(0, len(ids), batch):
+            if stop():
+                break
+            seen += self.warm_up(read(ids[b : b + batch]))
             if seen >= max_sentences:
                 break
         return seen

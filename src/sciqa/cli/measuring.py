@@ -105,7 +105,7 @@ def eval_(
     previous = reporting.previous_report(out_dir, name)
     report = reporting.build_report(run, limits, checked, previous)
     paths = reporting.write_reports(report, previous[0], out_dir, name)
-    if not reporting.can_chart():
+    if not any(p.suffix == ".png" for p in paths):
         click.echo(f"sciqa: eval: {reporting.NO_CHART}", err=True)
     if as_json:
         click.echo(reporting.dumps(report), nl=False)
