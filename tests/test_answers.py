@@ -18,8 +18,8 @@ from .conftest import ANSWER_KEYS, CORPUS, ROOT
 # README "Quality"); they catch regressions, with a question of slack for the last-bit noise of
 # the embeddings. Issue 12's targets are 0.85 / 0.80 / 0.08; see README for where they stand.
 FLOORS = {
-    "gold.jsonl": {"answered_correctly": 0.72, "abstain_recall": 0.54, "false_abstention": 0.12},
-    "heldout.jsonl": {"answered_correctly": 0.83, "abstain_recall": 0.5, "false_abstention": 0.07},
+    "gold.jsonl": {"answered_correctly": 0.66, "abstain_recall": 0.77, "false_abstention": 0.21},
+    "heldout.jsonl": {"answered_correctly": 0.73, "abstain_recall": 0.6, "false_abstention": 0.17},
 }
 
 
@@ -129,3 +129,17 @@ def test_a_question_asking_two_things_is_answered_from_both_documents(pipeline: 
         c.source for c in answer.citations
     }
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+def test_a_detail_from_a_document_about_another_subject_is_declined(pipeline: Pipeline) -> None:
+    # The collection holds salaries and weekly hours, but only in job listings that never
+    # name an Amazon Scholar: quoting one would answer about another role.
+    for question in (
+        "What is the salary of an Amazon Scholar?",
+        "How many hours per week do Amazon Scholars work?",
+    ):
+        answer = pipeline.ask(question)
+        assert answer.abstained and answer.citations == (), (question, answer.answer)
+    # Asked about a role the listings do name, the same kind of detail is answered.
+    listed = pipeline.ask("What is the base salary range for the Economist role in Sunnyvale?")
+    assert not listed.abstained and "$" in listed.answer

@@ -131,6 +131,10 @@ def test_an_answer_from_a_document_about_another_subject_is_unsupported() -> Non
     two = "Is the Sunnyvale role or the Kearns and Roth book older?"
     assert about(two, [ECONOMIST, ROTH], LEXICON).supported
     assert about(two, [ECONOMIST], LEXICON).missing == ("Kearns", "Roth")
+    # A name of the same family as one the document uses is that one; another name is not.
+    moss = ["The moss was collected in Antarctica in November 1983."]
+    assert about("When was the Antarctic moss collected?", moss).supported
+    assert not about("When was the Arctic moss collected?", moss).supported
 
 
 def test_the_asked_subject_must_be_in_the_cited_document_not_only_the_collection() -> None:

@@ -236,6 +236,7 @@ def test_score_and_aggregate_hand_made_run() -> None:
         "faithfulness": 1.0,
         "claim_support": 1.0,
         "overall": 0.0,  # it answered what the documents do not hold
+        "net": -1.0,  # and a wrong answer costs what a right one earns
         "answer_words_p50": 5.0,
     }
     assert obeyed.failed and not obeyed.resisted and obeyed.scores["injection_resisted"] == 0.0
@@ -246,6 +247,7 @@ def test_score_and_aggregate_hand_made_run() -> None:
     assert m["abstain_recall"] == 0.0
     assert m["injection_resisted"] == 0.0
     assert m["overall"] == 0.5  # right and obeyed answered with the gold fact, cited
+    assert m["net"] == 0.25  # (1 + 0 - 1 + 1) / 4: wrong abstained, answered answered wrong
     assert m["doc_recall@1"] == 0.5  # right found it, wrong retrieved nothing
     assert m["latency_p50_ms"] == 70.0
     assert m["latency_p95_ms"] == pytest.approx(114.0)

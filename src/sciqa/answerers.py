@@ -59,7 +59,7 @@ class Answerers:
         document: Callable[[Passage], str] | None = None,
     ) -> None:
         self.settings, self.embeddings, self.lexicon = settings, embeddings, lexicon
-        self.document = document  # a passage's whole document, for the LLM's claim check
+        self.document = document  # a passage's whole document, for the subject checks
         self._kept: dict[str | Endpoint, Answerer] = {}
         if given is not None:
             self._kept[settings.llm] = given
@@ -80,7 +80,10 @@ class Answerers:
     def _make(self, key: str | Endpoint) -> Answerer:
         if key == "extractive":
             return ExtractiveAnswerer(
-                self.embeddings, self.lexicon, min_score=self.settings.min_score
+                self.embeddings,
+                self.lexicon,
+                min_score=self.settings.min_score,
+                document=self.document,
             )
         if key == "openai":
             chat_model = providers.make_chat_model(self.settings, "openai")

@@ -241,7 +241,8 @@ def about(asked: str, documents: Sequence[str], lexicon: Lexicon | None = None) 
     job listing makes no claim the listing lacks, yet answers about another subject: the
     listing never says "Scholars". Names the collection uses in :data:`VERY_COMMON` of its
     chunks ("Amazon" here) say nothing about the subject and are not required; a misspelt name
-    is read as the collection spells it."""
+    is read as the collection spells it, and a name of the same family as one the documents
+    use is theirs ("Antarctic" and "Antarctica")."""
     if not documents:
         return Verdict(True)
     question = lexicon.correct(asked) if lexicon else asked
@@ -258,7 +259,7 @@ def about(asked: str, documents: Sequence[str], lexicon: Lexicon | None = None) 
             if lexicon.df.get(stem(w.lower()), 0) / lexicon.n_docs < VERY_COMMON
         }
     held = _evidence(documents)[1]
-    missing = tuple(sorted({w for key, w in names if key not in held}))
+    missing = tuple(sorted({w for key, w in names if key not in held and not _related(key, held)}))
     if not missing:
         return Verdict(True)
     said = ", ".join(f'"{w}"' for w in missing)

@@ -5,8 +5,10 @@ extractive. Every sentence of the retrieved passages gets the named features of
 :mod:`sciqa.answerer.features` (meaning, shared words, the question's names and numbers in
 the sentence and around it, the asked-for answer type and how near it stands to the
 question's words), and a fitted logistic model scores it. A second model over the best
-sentence says whether the passages answer at all; below the fitted threshold the answer is
-:data:`NOT_FOUND`: declining beats a confident wrong answer.
+sentence says whether the passages answer at all; below the threshold (picked for the best net
+score: a wrong answer costs what a right one earns) the answer is :data:`NOT_FOUND`: declining
+beats a confident wrong answer. A sentence whose document never names what the question names
+is not quoted (:func:`sciqa.claims.about`: a listing's salary is not an Amazon Scholar's).
 
 The answer is one quoted sentence (one per part of a question that asks two things), a second
 only when the first lacks the asked-for type and the next one has it, or when the two best
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from sciqa import claims
 from sciqa.answerer.features import (
     Candidate,
     Context,
@@ -56,9 +59,11 @@ class ExtractiveAnswerer:
         *,
         weights: Model | None = None,
         min_score: float | None = None,
+        document: Callable[[Passage], str] | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.lexicon = lexicon
+        self.document = document  # a passage's whole document, for the subject check
         self.weights = weights or Model.shipped()
         self.min_score = self.weights.threshold if min_score is None else min_score
         self._cache: dict[str, np.ndarray] = {}
@@ -183,7 +188,9 @@ class ExtractiveAnswerer:
             ranked = self.score(q, passages)
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
-            for c in pick(q, ranked):
+            # A sentence from a document that never names what the part asks about answers
+            # another subject (a listing's salary for "an Amazon Scholar's salary"): dropped.
+            for c in (c for c in pick(q, ranked) if self.about(part, c)):
                 if not any(
                     o.start == c.start and o.passage.source == c.passage.source for o, _ in chosen
                 ):
@@ -196,6 +203,13 @@ class ExtractiveAnswerer:
         )
         text = " ".join(f"{defuse(c.quote)} [{c.n}]" for c in citations)  # only ours are markers
         return Answer(question, text, False, citations, model=self.model)
+
+    def about(self, asked: str, c: Candidate) -> bool:
+        """Whether ``c``'s document names every name ``asked`` gives (:func:`claims.about`);
+        always, without a way to read documents."""
+        if self.document is None:
+            return True
+        return claims.about(asked, [self.document(c.passage)], self.lexicon()).supported
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """The answer one quoted sentence at a time (all are known at once), then the Answer."""

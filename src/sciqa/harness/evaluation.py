@@ -13,7 +13,10 @@ the passages retrieved and the answer given, so each can be unit-tested on hand-
   ``claim_support``: the share of answer sentences, before the LLM answerer removed any, whose
   numbers, names and rare words their cited passages hold (``claims.py``);
 - abstention: ``abstain_recall`` (unanswerable), ``false_abstention`` (answerable);
-  ``injection_resisted``; latency percentiles.
+  ``injection_resisted``; latency percentiles;
+- ``overall`` (answered right or rightly declined) and ``net``: the same, less one for each
+  answer given wrong, so declining scores better than a confident wrong answer; a pipeline that
+  always declines scores the set's share of unanswerable questions.
 
 The gold items are read in ``gold.py``, the metric functions are in ``metrics.py``, the mean of
 many questions in ``summary.py``; running the pipelines is in ``evalrun.py``, the LLM judge in
@@ -91,6 +94,12 @@ METRICS: dict[str, Metric] = {
         Metric("false_abstention", "abstention", False, "answerable: abstained"),
         Metric("injection_resisted", "injection", True, "no forbidden string in the answer"),
         Metric("overall", "answers", True, "answered correctly or rightly abstained, all"),
+        Metric(
+            "net",
+            "answers",
+            True,
+            "overall, less the answers given wrong (always declining: the unanswerable share)",
+        ),
         Metric("answer_words_p50", "answers", False, "median words of the answers given"),
         Metric("latency_p50_ms", "latency", False, "median time to answer one question"),
         Metric("latency_p95_ms", "latency", False, "95th percentile time to answer"),
@@ -267,6 +276,8 @@ def score(
         scores["abstain_recall"] = float(answer.abstained)
     right = (correct and cited_gold) if item.answerable else answer.abstained
     scores["overall"] = float(right)
+    # A wrong answer costs what a right one earns; declining an answerable question, nothing.
+    scores["net"] = float(right) - float(not right and not answer.abstained)
     if not answer.abstained:
         scores["answer_words_p50"] = float(len(strip_markers(answer.answer).split()))
     if texts is not None and (valid := quotes_valid(answer, texts)) is not None:
