@@ -143,3 +143,11 @@ def test_a_detail_from_a_document_about_another_subject_is_declined(pipeline: Pi
     # Asked about a role the listings do name, the same kind of detail is answered.
     listed = pipeline.ask("What is the base salary range for the Economist role in Sunnyvale?")
     assert not listed.abstained and "$" in listed.answer
+
+
+def test_another_speakers_words_do_not_answer_what_one_says(pipeline: Pipeline) -> None:
+    # The Kearns and Roth interview labels each paragraph with its speaker.
+    answer = pipeline.ask("What does Kearns say about differential privacy?")
+    assert not any(c.quote.startswith("Roth:") for c in answer.citations), answer.answer
+    said = pipeline.ask("What does Roth say about differential privacy?")
+    assert not said.abstained and "differential privacy" in said.answer

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from sciqa import claims
+from sciqa import claims, speakers
 from sciqa.answerer.features import (
     Candidate,
     Context,
@@ -188,8 +188,6 @@ class ExtractiveAnswerer:
             ranked = self.score(q, passages)
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
-            # A sentence from a document that never names what the part asks about answers
-            # another subject (a listing's salary for "an Amazon Scholar's salary"): dropped.
             for c in (c for c in pick(q, ranked) if self.about(part, c)):
                 if not any(
                     o.start == c.start and o.passage.source == c.passage.source for o, _ in chosen
@@ -205,11 +203,17 @@ class ExtractiveAnswerer:
         return Answer(question, text, False, citations, model=self.model)
 
     def about(self, asked: str, c: Candidate) -> bool:
-        """Whether ``c``'s document names every name ``asked`` gives (:func:`claims.about`);
-        always, without a way to read documents."""
+        """Whether ``c`` is about what ``asked`` names: its document names every name the
+        question gives (:func:`claims.about`: a listing's salary is not "an Amazon Scholar's"),
+        and in a transcript its speaker is not another than the one asked about
+        (:func:`speakers.another_speaker`: Roth's words do not say what Kearns says). Always,
+        without a way to read documents."""
         if self.document is None:
             return True
-        return claims.about(asked, [self.document(c.passage)], self.lexicon()).supported
+        document = self.document(c.passage)
+        if not claims.about(asked, [document], self.lexicon()).supported:
+            return False
+        return speakers.another_speaker(asked, c.text, document) is None
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """The answer one quoted sentence at a time (all are known at once), then the Answer."""
