@@ -281,13 +281,18 @@ def main() -> None:
     if args.no_write:
         return
     path = ROOT / "src" / "sciqa" / "answerer" / "model.json"
-    shipped = json.loads(path.read_text(encoding="utf-8"))
+    picked_on = {n: [p.name for p in COLLECTIONS[n][1]] for n in args.fit}
+    fitted_on, fitted = picked_on, date.today().isoformat()
+    if args.threshold_only:  # the weights stay as they were fitted
+        shipped = json.loads(path.read_text(encoding="utf-8"))
+        fitted_on, fitted = shipped["fitted_on"], shipped["fitted"]
     out = {
         "sentence": model.sentence.to_dict(),
         "question": model.question.to_dict(),
         "threshold": round(threshold, 3),
-        "fitted_on": {n: [p.name for p in COLLECTIONS[n][1]] for n in args.fit},
-        "fitted": shipped["fitted"] if args.threshold_only else date.today().isoformat(),
+        "fitted_on": fitted_on,
+        "fitted": fitted,
+        "threshold_picked_on": picked_on,
         "threshold_picked": date.today().isoformat(),
         "figures": report,
     }

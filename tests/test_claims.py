@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from sciqa import Pipeline, Settings
-from sciqa.claims import about, check, check_answer, restates
+from sciqa.claims import about, check, check_answer
+from sciqa.echoes import restates
 from sciqa.harness.evaluation import passage_has_evidence
 from sciqa.harness.gold import load_gold
 from sciqa.lexical import Lexicon
@@ -135,6 +136,7 @@ def test_an_answer_from_a_document_about_another_subject_is_unsupported() -> Non
     moss = ["The moss was collected in Antarctica in November 1983."]
     assert about("When was the Antarctic moss collected?", moss).supported
     assert not about("When was the Arctic moss collected?", moss).supported
+    assert not about("What is the population of Indiana?", ["India has many people."]).supported
 
 
 def test_the_asked_subject_must_be_in_the_cited_document_not_only_the_collection() -> None:

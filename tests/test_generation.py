@@ -28,7 +28,7 @@ from sciqa import (
     Pipeline,
     Removed,
     Settings,
-    claims,
+    echoes,
 )
 from sciqa.citations import Markers, iter_rewritten, rewrite
 from sciqa.generation import LLMAnswerer, format_passages
@@ -516,11 +516,11 @@ def test_a_sentence_that_only_says_the_question_again_is_removed() -> None:
     question = "When did Amazon launch the Scholars program?"
     _, answer = _run(_answerer("Amazon launched the Scholars program [1]."), question=question)
     assert answer.abstained and answer.answer == NOT_FOUND
-    assert answer.removed == (Removed("Amazon launched the Scholars program.", claims.ECHO),)
+    assert answer.removed == (Removed("Amazon launched the Scholars program.", echoes.ECHO),)
     reply = "Amazon launched the Scholars program [1]. It started in 2019 [1]."
     _, answer = _run(_answerer(reply), question=question)
     assert answer.answer == "It started in 2019 [1]."
-    assert answer.removed == (Removed("Amazon launched the Scholars program.", claims.ECHO),)
+    assert answer.removed == (Removed("Amazon launched the Scholars program.", echoes.ECHO),)
     assert_contract(answer, PASSAGES)
     # An echo claims nothing false: claim_support counts it as supported.
     support = claim_support(answer, PASSAGES)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sciqa import citations, claims, providers
+from sciqa import citations, echoes, providers
 from sciqa.answerer import NOT_FOUND, clean_question
 from sciqa.checking import Checker
 from sciqa.chunking import count_tokens
@@ -231,13 +231,13 @@ class LLMAnswerer:
             return Answer(question, NOT_FOUND, True, (), model=model)
         # Nor does one that only says the question again ("ICLR 2022 was held in this city:"):
         # it goes, and the answer says so.
-        echoes = [not d and claims.restates(s, asked) for s, d in zip(parts, declines)]
+        restated = [not d and echoes.restates(s, asked) for s, d in zip(parts, declines)]
         echoed = tuple(
-            Removed(shown, claims.ECHO)
-            for s, e in zip(parts, echoes)
+            Removed(shown, echoes.ECHO)
+            for s, e in zip(parts, restated)
             if e and (shown := citations.plain(s))
         )
-        dropped = [d or e for d, e in zip(declines, echoes)]
+        dropped = [d or e for d, e in zip(declines, restated)]
         if all(dropped):
             return Answer(question, NOT_FOUND, True, (), model=model, removed=echoed)
         if any(dropped):

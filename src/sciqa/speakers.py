@@ -1,56 +1,72 @@
 """Who is speaking: the speaker labels of an interview ("Roth: In the last five years ...").
 
 "What does Kearns say about differential privacy?" is not answered by Roth's paragraph, though
-it is about differential privacy and the article names Kearns. In a transcript every paragraph
-opens with its speaker's name and a colon; a sentence belongs to the last label before it.
-Pure functions over text.
+it is about differential privacy and the article names Kearns. In a transcript each turn opens
+with its speaker's name and a colon; a sentence belongs to the turn it is in. A question line
+("Q." or "Q:") or another label ("Note:") ends a turn. A label is a speaker's only when it names
+a person: not a common English word ("Where:", "Salary:", "Update:"), and it opens at least two
+turns. Pure functions over text.
 """
 
 from __future__ import annotations
 
 import re
 
-# A label opens a line: one to three capitalised words, then ": " ("Roth: ", "Michael Kearns: ").
-_LABEL = re.compile(r"^((?:[A-Z][\w.'’-]*\s){0,2}[A-Z][\w.'’-]*):\s", re.MULTILINE)
+from sciqa.lexical import english
+
+# A label opens a line: one to three capitalised words, then ": " ("Roth: ", "Michael Kearns: "),
+# or the interviewer's "Q. ".
+_LABEL = re.compile(r"^(?:((?:[A-Z][\w.'’-]*\s){0,2}[A-Z][\w.'’-]*):|Q\.)\s", re.MULTILINE)
 _NAME = re.compile(r"\b[A-Z][\w'’-]+")
-# Labels that name no person: "Credit: ...", "Note: ...", "Q: ...".
-_NOT_SPEAKERS = frozenset({"credit", "credits", "note", "source", "photo", "image", "q", "a"})
+COMMON = 5_000  # pyspellchecker frequency at or above which a word is common English
 
 
-def _surname(label: str) -> str:
-    return label.split()[-1].lower()
+def _person(label: str | None) -> str | None:
+    """The label's surname (lower case) if it can be a person's, else None."""
+    if not label:
+        return None
+    surname = label.split()[-1].lower()
+    return None if english().get(surname, 0) >= COMMON or len(surname) < 2 else surname
+
+
+def _turns(document: str) -> list[tuple[int, str | None]]:
+    """(where each turn starts, its speaker or None) in ``document``."""
+    return [(m.start(), _person(m[1])) for m in _LABEL.finditer(document)]
 
 
 def speakers(document: str) -> set[str]:
-    """The surnames (lower case) that open two or more paragraphs of ``document`` as labels:
-    a transcript's speakers ("Credit:" once is no interview)."""
+    """The surnames (lower case) that open two or more turns of ``document``."""
     counts: dict[str, int] = {}
-    for m in _LABEL.finditer(document):
-        name = _surname(m[1])
-        if name not in _NOT_SPEAKERS:
-            counts[name] = counts.get(name, 0) + 1
-    return {name for name, n in counts.items() if n >= 2}
+    for _, who in _turns(document):
+        if who:
+            counts[who] = counts.get(who, 0) + 1
+    return {who for who, n in counts.items() if n >= 2}
 
 
 def speaker_at(text: str, offset: int) -> str | None:
-    """The surname of the last speaker label at or before ``offset`` in ``text``, if any."""
+    """The speaker of the turn ``offset`` of ``text`` is in, if any."""
     found = None
-    for m in _LABEL.finditer(text):
-        if m.start() > offset:
+    for start, who in _turns(text):
+        if start > offset:
             break
-        if _surname(m[1]) not in _NOT_SPEAKERS:
-            found = _surname(m[1])
+        found = who
     return found
 
 
-def another_speaker(asked: str, sentence: str, document: str) -> str | None:
-    """The speaker of ``sentence`` (a sentence of ``document``) when the question ``asked`` asks
-    about another of the document's speakers and not about this one; else None."""
+def another_speaker(asked: str, sentence: str, document: str, passage: str = "") -> str | None:
+    """The speaker of ``sentence`` (a sentence of ``passage``, a chunk of ``document``) when
+    the question ``asked`` names another of the document's speakers and not this one; else
+    None (also when the sentence cannot be found)."""
     spoken = speakers(document)
-    at = document.find(sentence)
-    if not spoken or at < 0:
+    if not spoken:
         return None
-    named = {w.lower().removesuffix("'s").removesuffix("’s") for w in _NAME.findall(asked)}
+    base = document.find(passage) if passage else -1
+    within = passage.find(sentence) if base >= 0 else -1
+    at = base + within if within >= 0 else document.find(sentence)
+    if at < 0:
+        return None
+    words = [m[0] for m in _NAME.finditer(asked.strip()) if m.start()]  # "When ..." is no name
+    named = {w.lower().removesuffix("'s").removesuffix("’s").rstrip("'’") for w in words}
     who = speaker_at(document, at)
     if who not in spoken or who in named or not (named & spoken):
         return None

@@ -211,9 +211,11 @@ class ExtractiveAnswerer:
         if self.document is None:
             return True
         document = self.document(c.passage)
-        if not claims.about(asked, [document], self.lexicon()).supported:
+        # The passage too: a document read back short (a store's bound) still holds the chunk.
+        held = [document, claims.evidence(c.passage)]
+        if not claims.about(asked, held, self.lexicon()).supported:
             return False
-        return speakers.another_speaker(asked, c.text, document) is None
+        return speakers.another_speaker(asked, c.text, document, c.passage.text) is None
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """The answer one quoted sentence at a time (all are known at once), then the Answer."""

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sciqa import claims
+from sciqa import claims, echoes
 from sciqa.answerer import clean_question
 from sciqa.lexical import Lexicon, terms
 from sciqa.schema import Answer, Citation, Passage
@@ -221,7 +221,7 @@ def claim_support(
         return None
     # A sentence removed for only saying the question again claimed nothing unsupported.
     unsupported = [
-        f"{r.sentence} ({r.reason})" for r in answer.removed if r.reason != claims.ECHO
+        f"{r.sentence} ({r.reason})" for r in answer.removed if r.reason != echoes.ECHO
     ] + [f"{strip_markers(s)} ({v.reason})" for s, v in checked if not v.supported]
     return ClaimSupport(len(checked) + len(answer.removed), tuple(unsupported))
 
