@@ -96,7 +96,7 @@ BUNDLED_EXAMPLES: tuple[str, ...] = (
     "Who wrote The Ethical Algorithm?",
     "Why is operations planning at Amazon uncertain?",
     "Which topics did Amazon's ICLR papers cover?",
-    "What does an Applied Scientist in Luxembourg work on?",
+    "What does a Machine Learning Scientist in Luxembourg work on?",
 )
 MAX_EXAMPLES = 4
 MAX_CANDIDATES = 8  # questions tried at start, at most
