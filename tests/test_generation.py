@@ -234,6 +234,32 @@ def test_a_claim_citing_another_roles_listing_is_removed() -> None:
     assert_contract(answer, [ECONOMIST], OTHER)
 
 
+TRANSCRIPT = (
+    "Kearns: Fairness has no single definition.\n\n"
+    "Roth: Differential privacy became a real technology in five years.\n\n"
+    "Kearns: Regulators will audit algorithms.\n\n"
+    "Roth: The census uses differential privacy."
+)
+
+
+def test_a_claim_citing_another_speakers_words_is_removed() -> None:
+    roth = _passage(1, TRANSCRIPT.index("Roth: Diff"), TRANSCRIPT.index("\n\nKearns: Reg"),
+                    file=TRANSCRIPT)  # fmt: skip
+    reply = "Kearns says differential privacy became a real technology in five years. [1]"
+    answerer = _answerer(reply, document=lambda p: TRANSCRIPT)
+    _, answer = _run(answerer, [roth], "What does Kearns say about differential privacy?")
+    assert answer.abstained and not answer.citations
+    assert [r.reason for r in answer.removed] == [
+        "the cited passage is another speaker's words: roth"
+    ]
+    # Asked about Roth, the same passage answers.
+    reply = "Roth says differential privacy became a real technology in five years. [1]"
+    answerer = _answerer(reply, document=lambda p: TRANSCRIPT)
+    _, answer = _run(answerer, [roth], "What does Roth say about differential privacy?")
+    assert not answer.abstained and answer.removed == ()
+    assert_contract(answer, [roth], TRANSCRIPT)
+
+
 def test_uncited_sentences_are_checked_against_what_the_answer_cites() -> None:
     reply = (
         "Here is what I found.\n"

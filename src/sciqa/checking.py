@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sciqa import citations, claims, verification
+from sciqa import citations, claims, speakers, verification
 from sciqa.answerer import NOT_FOUND
 from sciqa.lexical import Lexicon
 from sciqa.schema import Answer, Passage, Removed
@@ -56,6 +56,11 @@ class Checker:
         cited = {n: claims.evidence(given[p - 1]) for p, n in order.items()}
         around = {n: documents[p - 1] for p, n in order.items()} if documents else None
         verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked, around=around)
+        if documents:
+            whose = {
+                n: self._spoken(asked, given[p - 1], documents[p - 1]) for p, n in order.items()
+            }
+            verdicts = [(s, _speaker_verdict(s, v, whose)) for s, v in verdicts]
         if self.verifier is not None:
             verdicts = [(s, self._read(asked, s, v, cited, around or {})) for s, v in verdicts]
         if any(not v.supported for _, v in verdicts):
@@ -73,6 +78,10 @@ class Checker:
             return Answer(question, NOT_FOUND, True, (), model=model, removed=removed)
         cites = citations.cite(text, given, order)
         return Answer(question, text, False, cites, model=model, removed=removed)
+
+    @staticmethod
+    def _spoken(asked: str, passage: Passage, document: str) -> str | None:
+        return speakers.another_speakers_passage(asked, passage.text, document)
 
     def _read(
         self,
@@ -93,6 +102,19 @@ class Checker:
             return verdict
         said = verification.states(self.verifier, asked, sentence, texts, names)
         return claims.Verdict(False, verification.REASON) if said is False else verdict
+
+
+def _speaker_verdict(
+    sentence: str, verdict: claims.Verdict, whose: dict[int, str | None]
+) -> claims.Verdict:
+    """``verdict``, or a failing one when every passage the sentence cites is another
+    speaker's words than the one the question names (an interview: Roth's turn for "What does
+    Kearns say ...?")."""
+    ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in whose] or list(whose)
+    others = [whose[n] for n in ns]
+    if not verdict.supported or not others or not all(others):
+        return verdict
+    return claims.Verdict(False, f"the cited passage is another speaker's words: {others[0]}")
 
 
 def reattributed(

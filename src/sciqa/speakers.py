@@ -53,6 +53,30 @@ def speaker_at(text: str, offset: int) -> str | None:
     return found
 
 
+def _named(asked: str) -> set[str]:
+    """The question's capitalised words as surnames are matched ("When ..." opens it: no name)."""
+    words = [m[0] for m in _NAME.finditer(asked.strip()) if m.start()]
+    return {w.lower().removesuffix("'s").removesuffix("’s").rstrip("'’") for w in words}
+
+
+def another_speakers_passage(asked: str, passage: str, document: str) -> str | None:
+    """The speaker of ``passage`` (a chunk of ``document``) when every turn it holds is another
+    speaker's than the one the question ``asked`` names; else None."""
+    spoken = speakers(document)
+    base = document.find(passage) if spoken and passage else -1
+    if base < 0:
+        return None
+    named = _named(asked)
+    if not named & spoken:
+        return None
+    end = base + len(passage)
+    inside = [who for start, who in _turns(document) if base < start < end]
+    whose = [speaker_at(document, base), *inside]
+    if any(w in named for w in whose) or not all(w in spoken for w in whose):
+        return None
+    return whose[0]
+
+
 def another_speaker(asked: str, sentence: str, document: str, passage: str = "") -> str | None:
     """The speaker of ``sentence`` (a sentence of ``passage``, a chunk of ``document``) when
     the question ``asked`` names another of the document's speakers and not this one; else
@@ -65,8 +89,7 @@ def another_speaker(asked: str, sentence: str, document: str, passage: str = "")
     at = base + within if within >= 0 else document.find(sentence)
     if at < 0:
         return None
-    words = [m[0] for m in _NAME.finditer(asked.strip()) if m.start()]  # "When ..." is no name
-    named = {w.lower().removesuffix("'s").removesuffix("’s").rstrip("'’") for w in words}
+    named = _named(asked)
     who = speaker_at(document, at)
     if who not in spoken or who in named or not (named & spoken):
         return None
