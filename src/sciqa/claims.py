@@ -36,6 +36,7 @@ import calendar
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sciqa.lexical import STOPWORDS, Lexicon, english, stem
 from sciqa.schema import Passage
@@ -234,6 +235,13 @@ def check(
     return Verdict(False, f"not in {where}: " + ", ".join(f'"{t}"' for t in missing), missing)
 
 
+@lru_cache(maxsize=64)
+def _names_in(document: str) -> frozenset[str]:
+    """The names a document holds, as :func:`_evidence` reads them; kept for the documents
+    read last (the same few are checked for every question about them)."""
+    return frozenset(_evidence([document])[1])
+
+
 # What a place's name becomes as a people or an adjective, and back: "Antarctic"/"Antarctica",
 # "Kenya"/"Kenyan". Not "India"/"Indiana" nor "Niger"/"Nigeria": another place.
 _KIN_ENDINGS = ("a", "n", "an", "ns", "ans")
@@ -271,7 +279,7 @@ def about(asked: str, documents: Sequence[str], lexicon: Lexicon | None = None) 
         }
     if not names:
         return Verdict(True)
-    held = _evidence(documents)[1]
+    held: set[str] = set().union(*(_names_in(d) for d in documents))
     missing = tuple(sorted({w for key, w in names if key not in held and not _kin(key, held)}))
     if not missing:
         return Verdict(True)

@@ -11,6 +11,7 @@ turns. Pure functions over text.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sciqa.lexical import english
 
@@ -29,9 +30,11 @@ def _person(label: str | None) -> str | None:
     return None if english().get(surname, 0) >= COMMON or len(surname) < 2 else surname
 
 
-def _turns(document: str) -> list[tuple[int, str | None]]:
-    """(where each turn starts, its speaker or None) in ``document``."""
-    return [(m.start(), _person(m[1])) for m in _LABEL.finditer(document)]
+@lru_cache(maxsize=64)
+def _turns(document: str) -> tuple[tuple[int, str | None], ...]:
+    """(where each turn starts, its speaker or None) in ``document``; kept for the documents
+    read last."""
+    return tuple((m.start(), _person(m[1])) for m in _LABEL.finditer(document))
 
 
 def speakers(document: str) -> set[str]:
