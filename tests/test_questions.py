@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sciqa.answerer import Question, clean_question, types
+from sciqa.answerer.question import numbered_namesake
 from sciqa.answerer.types import expected_type
 from sciqa.lexical import Lexicon, english
 from sciqa.questions import split_question
@@ -175,3 +176,29 @@ def test_a_wh_word_opening_a_clause_is_not_a_name(sentence: str, names: list[str
     # "What I" once passed for a person in a Kearns interview and was highlighted as the answer.
     found = [sentence[a:b] for a, b in types.spans(sentence, types.PERSON)]
     assert [n for n in found if n != "Kearns"] == names
+
+
+@pytest.mark.parametrize(
+    ("asked", "sentence", "namesake"),
+    [
+        (
+            "In what year was Lothair I born?",
+            "Lothair II died in 869 without an heir.",
+            "Lothair II",
+        ),
+        ("How many eggs did Sleeping Beauty 2 lay?", "Sleeping Beauty 1 laid 19 eggs.", "Beauty 1"),
+        ("What happened on June 5?", "On June 6 the bridge opened.", "June 6"),
+        # The asked one is there too, or no numbered namesake at all: about it.
+        ("In what year was Lothair I born?", "Lothair I and Lothair II quarrelled.", None),
+        ("When did Pepin II die?", "Pepin died in 838, passing over his son, Pepin II.", None),
+        ("Which pope crowned Louis II emperor?", "Pope Leo III crowned Charlemagne.", None),
+        ("What did the COVID 19 pandemic change?", "The COVID-19 pandemic changed work.", None),
+        ("Apollo 11 landed where?", "Apollo 12 landed nearby.", None),  # opening word: no name
+        # Asked about Lothair I's sons, one of them may be Lothair II.
+        ("Which of Lothair I's sons got Italy?", "Louis II got Italy, Lothair II the north.", None),
+    ],
+)
+def test_a_numbered_namesake_is_not_the_one_asked_about(
+    asked: str, sentence: str, namesake: str | None
+) -> None:
+    assert numbered_namesake(asked, sentence) == namesake

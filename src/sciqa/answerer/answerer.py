@@ -34,7 +34,13 @@ from sciqa.answerer.features import (
     typed_spans,
 )
 from sciqa.answerer.model import Model
-from sciqa.answerer.question import Question, addresses_a_machine, clean_question, is_question
+from sciqa.answerer.question import (
+    Question,
+    addresses_a_machine,
+    clean_question,
+    is_question,
+    numbered_namesake,
+)
 from sciqa.citations import defuse
 from sciqa.conversation import Message, is_ellipsis, is_follow_up, standalone_question
 from sciqa.embeddings import embed_array
@@ -203,11 +209,14 @@ class ExtractiveAnswerer:
         return Answer(question, text, False, citations, model=self.model)
 
     def about(self, asked: str, c: Candidate) -> bool:
-        """Whether ``c`` is about what ``asked`` names: its document names every name the
-        question gives (:func:`claims.about`: a listing's salary is not "an Amazon Scholar's"),
-        and in a transcript its speaker is not another than the one asked about
-        (:func:`speakers.another_speaker`: Roth's words do not say what Kearns says). Always,
-        without a way to read documents."""
+        """Whether ``c`` is about what ``asked`` names: not a numbered namesake of it
+        (:func:`numbered_namesake`: "Lothair II" for "Lothair I"), its document names every name
+        the question gives (:func:`claims.about`: a listing's salary is not "an Amazon
+        Scholar's"), and in a transcript its speaker is not another than the one asked about
+        (:func:`speakers.another_speaker`: Roth's words do not say what Kearns says). The
+        document checks need a way to read documents."""
+        if numbered_namesake(asked, c.text):
+            return False
         if self.document is None:
             return True
         document = self.document(c.passage)

@@ -125,6 +125,27 @@ def _steers(sentence: str) -> bool:
     return bool(_ORDERS.search(head) or _NOTE.search(head))
 
 
+# A name and the numeral that tells it from its namesakes: "Lothair I", "Louis II", "Apollo 11",
+# "Sleeping Beauty 2" (a capitalised word, then a Roman numeral or a number of 1-3 digits).
+_NUMBERED = re.compile(r"\b([A-Z][\w’'-]+)\s+((?:X{0,3})(?:IX|IV|V?I{0,3})|\d{1,3})(?![\w-])")
+
+
+def numbered_namesake(asked: str, sentence: str) -> str | None:
+    """The namesake ``sentence`` is about instead of the one ``asked`` numbers ("Lothair II"
+    for "When was Lothair I born?", "Sleeping Beauty 1" for "... Sleeping Beauty 2 lay?"):
+    the same name with another numeral, and never with the asked one; else None."""
+    for m in _NUMBERED.finditer(asked.strip()):
+        name, numeral = m[1], m[2]
+        if not numeral or not m.start():  # the question's opening word is no name
+            continue
+        if asked.strip()[m.end() : m.end() + 2] in ("'s", "’s"):
+            continue  # "Lothair I's sons" may be answered by "Lothair II", one of them
+        said = {n[2] for n in _NUMBERED.finditer(sentence) if n[1] == name and n[2]}
+        if said and numeral not in said:
+            return f"{name} {sorted(said)[0]}"
+    return None
+
+
 def is_question(text: str) -> bool:
     """A question or a request for information, not an order to do something else."""
     return "?" in text or bool(_ASKS.match(text.strip()))
