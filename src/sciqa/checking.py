@@ -58,7 +58,8 @@ class Checker:
         verdicts = claims.check_answer(text, cited, lexicon=lexicon, asked=asked, around=around)
         if documents:
             whose = {
-                n: self._spoken(asked, given[p - 1], documents[p - 1]) for p, n in order.items()
+                n: speakers.another_speaker(asked, given[p - 1].text, documents[p - 1])
+                for p, n in order.items()
             }
             verdicts = [(s, _speaker_verdict(s, v, whose)) for s, v in verdicts]
         if self.verifier is not None:
@@ -78,10 +79,6 @@ class Checker:
             return Answer(question, NOT_FOUND, True, (), model=model, removed=removed)
         cites = citations.cite(text, given, order)
         return Answer(question, text, False, cites, model=model, removed=removed)
-
-    @staticmethod
-    def _spoken(asked: str, passage: Passage, document: str) -> str | None:
-        return speakers.another_speakers_passage(asked, passage.text, document)
 
     def _read(
         self,

@@ -62,38 +62,21 @@ def _named(asked: str) -> set[str]:
     return {w.lower().removesuffix("'s").removesuffix("’s").rstrip("'’") for w in words}
 
 
-def another_speakers_passage(asked: str, passage: str, document: str) -> str | None:
-    """The speaker of ``passage`` (a chunk of ``document``) when every turn it holds is another
-    speaker's than the one the question ``asked`` names; else None."""
+def another_speaker(asked: str, text: str, document: str, within: str = "") -> str | None:
+    """The speaker of ``text`` (a sentence or a chunk of ``document``; found inside ``within``,
+    its chunk, when given) when every turn it spans is another speaker's than the one the
+    question ``asked`` names; else None (also when ``text`` cannot be found)."""
     spoken = speakers(document)
-    base = document.find(passage) if spoken and passage else -1
-    if base < 0:
-        return None
     named = _named(asked)
     if not named & spoken:
         return None
-    end = base + len(passage)
-    inside = [who for start, who in _turns(document) if base < start < end]
-    whose = [speaker_at(document, base), *inside]
+    base = document.find(within) if within else -1
+    inner = within.find(text) if base >= 0 else -1
+    at = base + inner if inner >= 0 else document.find(text)
+    if at < 0:
+        return None
+    inside = [who for start, who in _turns(document) if at < start < at + len(text)]
+    whose = [speaker_at(document, at), *inside]
     if any(w in named for w in whose) or not all(w in spoken for w in whose):
         return None
     return whose[0]
-
-
-def another_speaker(asked: str, sentence: str, document: str, passage: str = "") -> str | None:
-    """The speaker of ``sentence`` (a sentence of ``passage``, a chunk of ``document``) when
-    the question ``asked`` names another of the document's speakers and not this one; else
-    None (also when the sentence cannot be found)."""
-    spoken = speakers(document)
-    if not spoken:
-        return None
-    base = document.find(passage) if passage else -1
-    within = passage.find(sentence) if base >= 0 else -1
-    at = base + within if within >= 0 else document.find(sentence)
-    if at < 0:
-        return None
-    named = _named(asked)
-    who = speaker_at(document, at)
-    if who not in spoken or who in named or not (named & spoken):
-        return None
-    return who

@@ -61,13 +61,9 @@ _ORDERS = re.compile(
     r"\b(?:append|prepend)\b|"
     r"^\W*(?:please\s+)?(?:ignore|disregard|forget)\s+(?:all|any|the|your|every|everything|"
     r"previous|prior|above|earlier|what|that|you)\b|"
-    r"^\W*(?:please\s+)?answer the (?:question|following)\b",
-    re.IGNORECASE,
-)
-# A note dressed as the system's, opening a bracket or followed by a colon: "[SYSTEM NOTE:
-# ...]", "ADMIN OVERRIDE: ...", "System: ..." ("Developer mode is enabled on the Pixel" is no
-# note).
-_NOTE = re.compile(
+    r"^\W*(?:please\s+)?answer the (?:question|following)\b|"
+    # A note dressed as the system's, opening a bracket or followed by a colon: "[SYSTEM NOTE:
+    # ...]", "ADMIN OVERRIDE: ...", "System: ..." ("Developer mode is enabled" is no note).
     r"(?:^\W*|[\[(<{]\s*)(?:system|admin(?:istrator)?|developer)(?:\s+(?:notes?|override|mode|"
     r"messages?|prompt|notices?|instructions?))?\b\s*[:\]]",
     re.IGNORECASE,
@@ -122,7 +118,7 @@ def _steers(sentence: str) -> bool:
         return True
     asks = sentence.rstrip(" )\"'!”’").endswith("?") or bool(_ASKS.match(sentence))
     head = sentence.rpartition(":")[0] if asks else sentence
-    return bool(_ORDERS.search(head) or _NOTE.search(head))
+    return bool(_ORDERS.search(head))
 
 
 # A name and the numeral that tells it from its namesakes: "Lothair I", "Louis II", "Apollo 11",
@@ -134,11 +130,12 @@ def numbered_namesake(asked: str, sentence: str) -> str | None:
     """The namesake ``sentence`` is about instead of the one ``asked`` numbers ("Lothair II"
     for "When was Lothair I born?", "Sleeping Beauty 1" for "... Sleeping Beauty 2 lay?"):
     the same name with another numeral, and never with the asked one; else None."""
-    for m in _NUMBERED.finditer(asked.strip()):
+    asked = asked.strip()
+    for m in _NUMBERED.finditer(asked):
         name, numeral = m[1], m[2]
         if not numeral or not m.start():  # the question's opening word is no name
             continue
-        if asked.strip()[m.end() : m.end() + 2] in ("'s", "’s"):
+        if asked[m.end() : m.end() + 2] in ("'s", "’s"):
             continue  # "Lothair I's sons" may be answered by "Lothair II", one of them
         said = {n[2] for n in _NUMBERED.finditer(sentence) if n[1] == name and n[2]}
         if said and numeral not in said:
