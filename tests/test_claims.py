@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sciqa import Pipeline, Settings
-from sciqa.claims import about, check, check_answer
+from sciqa.claims import about, check, check_answer, named_around, names_given
 from sciqa.echoes import restates
 from sciqa.harness.evaluation import passage_has_evidence
 from sciqa.harness.gold import load_gold
@@ -328,3 +328,25 @@ def test_a_sentence_restates_the_question_when_it_adds_no_word_or_number(
     sentence: str, question: str, echo: bool
 ) -> None:
     assert restates(sentence, question) is echo
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("When did Amazon launch the Scholars program?", ["Amazon", "Scholars"]),
+        ("Which GPU did the MOI team use? And Where is Redmond?", ["GPU", "MOI", "Redmond"]),
+        ("wich univercity is Natarajan Gotam a profesor at?", ["Natarajan", "Gotam"]),
+    ],
+)
+def test_the_names_a_question_gives_leave_out_the_word_opening_it(
+    question: str, names: list[str]
+) -> None:
+    assert names_given(question) == names
+
+
+def test_the_model_is_told_only_of_names_the_question_gives_that_stand_around_the_passage() -> None:
+    """Before, the claim check's note to the model said the document "also names When"."""
+    asked = "When did Gianchandani join the NSF?"
+    cited = ["He joined the foundation in 2012."]
+    around = ["Erwin Gianchandani leads CISE at the NSF. He joined the foundation in 2012."]
+    assert named_around(asked, cited, around) == ["Gianchandani", "NSF"]

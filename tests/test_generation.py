@@ -387,8 +387,8 @@ def test_every_prompt_file_renders() -> None:
     assert "{" not in prompt("answer_system.txt").format(not_found=NOT_FOUND)
     rendered = prompt("answer_user.txt").format(passages="P", question="Q?")
     assert "Q?" in rendered and "P" in rendered
-    rendered = prompt("verify.txt").format(passage="P", context="", claim="C.")
-    assert "P" in rendered and "C." in rendered and "{" not in rendered
+    rendered = prompt("verify.txt").format(passage="P", context="", question="Q?", claim="C.")
+    assert "P" in rendered and "Q?" in rendered and "C." in rendered and "{" not in rendered
     rendered = prompt("condense.txt").format(history="user: hi", question="and then?")
     assert "user: hi" in rendered and "and then?" in rendered
 

@@ -42,7 +42,8 @@ def test_a_sentence_the_model_reads_as_not_stated_is_removed() -> None:
     assert answer.abstained and not answer.citations
     assert [r.reason for r in answer.removed] == [verification.REASON]
     asked = str(chat.sent[0][-1].content)
-    assert "Claim: Amazon launched the Amazon Scholars program in 2019." in asked
+    assert "Proposed answer: Amazon launched the Amazon Scholars program in 2019." in asked
+    assert "Question: When did the Scholars program start?" in asked
     assert PASSAGES[0].text in asked and PASSAGES[1].text not in asked  # only what it cites
 
 
@@ -52,13 +53,14 @@ def test_a_sentence_the_model_reads_as_stated_is_kept() -> None:
     assert not answer.abstained and answer.answer == ANSWER and not answer.removed
 
 
-def test_a_short_answer_is_checked_beside_its_question() -> None:
+def test_an_answer_is_checked_as_the_answer_to_its_question() -> None:
+    """The model reads the question beside the sentence: a passage that states "2019" of
+    something else does not answer "When did the Scholars program start?"."""
     answerer, chat = _answerer("2019 [1]", "True")
     _, answer = _run(answerer, question="When did the Scholars program start?")
     assert answer.answer == "2019 [1]"
-    assert "Claim: When did the Scholars program start? Answer: 2019" in str(
-        chat.sent[0][-1].content
-    )
+    asked = str(chat.sent[0][-1].content)
+    assert "Question: When did the Scholars program start?\nProposed answer: 2019\n" in asked
 
 
 @pytest.mark.parametrize("reply", ["Maybe.", "", "The passage says 2019."])
@@ -89,3 +91,21 @@ def test_the_check_can_be_turned_off() -> None:
     answerer = LLMAnswerer(chat, model="fake", endpoint="http://fake/v1", verify=False)
     _, answer = _run(answerer)
     assert answer.answer == ANSWER and chat.sent == []
+
+
+def test_a_question_that_asks_two_things_is_checked_whole_then_a_part_at_a_time() -> None:
+    """A sentence answering one part is not the answer to the whole: the whole question, then
+    each part, is put to the model until it says TRUE; FALSE to all removes the sentence."""
+    question = "When did the Scholars program start? And what do the NSF grants total?"
+    answerer, chat = _answerer(ANSWER, "FALSE", "TRUE")
+    _, answer = _run(answerer, question=question)
+    assert answer.answer == ANSWER and not answer.removed
+    asked = [str(m[-1].content) for m in chat.sent]
+    assert f"Question: {question}\n" in asked[0]
+    assert "Question: When did the Scholars program start?\n" in asked[1]
+
+    answerer, chat = _answerer(ANSWER, "FALSE", "FALSE", "FALSE")
+    _, answer = _run(answerer, question=question)
+    assert answer.abstained and [r.reason for r in answer.removed] == [verification.REASON]
+    asked = [str(m[-1].content) for m in chat.sent]
+    assert len(asked) == 3 and "Question: And what do the NSF grants total?\n" in asked[2]

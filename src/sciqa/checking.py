@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sciqa import citations, claims, speakers, verification
 from sciqa.answerer import NOT_FOUND
 from sciqa.lexical import Lexicon
+from sciqa.questions import standalone_parts
 from sciqa.schema import Answer, Passage, Removed
 from sciqa.text import SPACED_MARKER, answer_sentences, cited_numbers
 
@@ -89,7 +90,8 @@ class Checker:
         around: dict[int, str],
     ) -> claims.Verdict:
         """``verdict``, or a failing one when the model reads the sentence's cited passages
-        as not stating it (told which of the question's names their documents hold)."""
+        as not answering the question as it does (told which of the question's names their
+        documents hold)."""
         if not verdict.supported:
             return verdict
         ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
@@ -97,8 +99,14 @@ class Checker:
         names = claims.named_around(asked, texts, [around[n] for n in ns if n in around])
         if self.verifier is None:
             return verdict
-        said = verification.states(self.verifier, asked, sentence, texts, names)
-        return claims.Verdict(False, verification.REASON) if said is False else verdict
+        # A question that asks two things may be answered a part at a time: a sentence is read
+        # as the answer to the whole, then to each part, until one is TRUE (or the reply says
+        # neither).
+        parts = standalone_parts(asked) if asked else []
+        for part in dict.fromkeys([asked, *parts]):
+            if verification.states(self.verifier, part, sentence, texts, names) is not False:
+                return verdict
+        return claims.Verdict(False, verification.REASON)
 
 
 def _speaker_verdict(

@@ -182,17 +182,29 @@ def _asked(question: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(question) if w.islower()}
 
 
+def names_given(question: str) -> list[str]:
+    """The names ``question`` gives, as written and in order: words with a capital, but not
+    one opening a sentence ("When", "Which", "Wich" name nothing) nor a stop word."""
+    return list(
+        dict.fromkeys(
+            w
+            for part in answer_sentences(question)
+            for i, w in enumerate(_WORD.findall(part))
+            if any(c.isupper() for c in (w[1:] if i == 0 else w)) and w.lower() not in _SKIP
+        )
+    )
+
+
 def _names(question: str) -> set[str]:
     """The question's names, as matched (:func:`_key`): what it asks about."""
-    return {_key(w) for w in _WORD.findall(question) if any(c.isupper() for c in w)}
+    return {_key(w) for w in names_given(question)}
 
 
 def named_around(asked: str, cited: Sequence[str], around: Sequence[str]) -> list[str]:
     """The question's names, as written, that the ``cited`` texts do not hold but the
     documents ``around`` them do: whom a cited "he" or "the team" may mean."""
     held, elsewhere = _evidence(cited)[1], _evidence(around)[1]
-    found = (w for w in _WORD.findall(asked) if any(c.isupper() for c in w))
-    return list(dict.fromkeys(w for w in found if _key(w) not in held and _key(w) in elsewhere))
+    return [w for w in names_given(asked) if _key(w) not in held and _key(w) in elsewhere]
 
 
 def check(
@@ -265,12 +277,7 @@ def about(asked: str, documents: Sequence[str], lexicon: Lexicon | None = None) 
     if not documents:
         return Verdict(True)
     question = lexicon.correct(asked) if lexicon else asked
-    names = {  # a capital opening a sentence ("Since when ...", "Wich ...") makes no name
-        (_key(w), w)
-        for part in answer_sentences(question)
-        for i, w in enumerate(_WORD.findall(part))
-        if any(c.isupper() for c in (w[1:] if i == 0 else w)) and w.lower() not in _SKIP
-    }
+    names = {(_key(w), w) for w in names_given(question)}
     if lexicon and lexicon.n_docs:
         names = {
             (key, w)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from sciqa.conversation import is_follow_up
 from sciqa.errors import QuestionError
 from sciqa.text import question_sentences
 
@@ -74,3 +75,10 @@ def split_question(question: str) -> list[str]:
     if context and parts:  # trailing words after the last question belong to it
         parts[-1] = f"{parts[-1]} {context}"
     return parts if len(parts) > 1 else [question]
+
+
+def standalone_parts(question: str) -> list[str]:
+    """:func:`split_question`'s parts, each readable alone: a part that leans on the one before
+    ("When did X start? And in how many cities?") is read together with it."""
+    parts = split_question(question)
+    return [f"{parts[i - 1]} {p}" if i and is_follow_up(p) else p for i, p in enumerate(parts)]

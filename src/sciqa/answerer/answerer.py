@@ -42,10 +42,10 @@ from sciqa.answerer.question import (
     numbered_namesake,
 )
 from sciqa.citations import defuse
-from sciqa.conversation import Message, is_ellipsis, is_follow_up, standalone_question
+from sciqa.conversation import Message, is_ellipsis, standalone_question
 from sciqa.embeddings import embed_array
 from sciqa.lexical import Lexicon, terms
-from sciqa.questions import split_question
+from sciqa.questions import split_question, standalone_parts
 from sciqa.schema import Answer, Citation, Passage
 
 NOT_FOUND = "I could not find the answer to that in the documents."
@@ -186,11 +186,10 @@ class ExtractiveAnswerer:
         if not is_question(asked) or is_ellipsis(asked) or self.unknown_share(asked) >= OFF_TOPIC:
             return Answer(question, NOT_FOUND, True, (), model=self.model)
         chosen: list[tuple[Candidate, tuple[tuple[int, int], ...]]] = []
-        parts = split_question(asked)
-        for i, part in enumerate(parts):
-            # A part that leans on the one before ("When did X start? And in how many
-            # cities?", as a follow-up is searched) is read together with it.
-            q = Question(f"{parts[i - 1]} {part}" if i and is_follow_up(part) else part)
+        # A part that leans on the one before ("When did X start? And in how many cities?",
+        # as a follow-up is searched) is read together with it.
+        for part, alone in zip(split_question(asked), standalone_parts(asked), strict=True):
+            q = Question(alone)
             ranked = self.score(q, passages)
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
