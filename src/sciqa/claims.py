@@ -195,11 +195,6 @@ def names_given(question: str) -> list[str]:
     )
 
 
-def _names(question: str) -> set[str]:
-    """The question's names, as matched (:func:`_key`): what it asks about."""
-    return {_key(w) for w in names_given(question)}
-
-
 def named_around(asked: str, cited: Sequence[str], around: Sequence[str]) -> list[str]:
     """The question's names, as written, that the ``cited`` texts do not hold but the
     documents ``around`` them do: whom a cited "he" or "the team" may mean."""
@@ -237,7 +232,7 @@ def check(
         for shown, kind, key in tokens
         if key not in have[kind] and not (kind == "word" and _related(str(key), stems))
     ]
-    if around and absent and (asked_names := _names(asked)):
+    if around and absent and (asked_names := {_key(w) for w in names_given(asked)}):
         given = asked_names & _evidence(around)[1]  # (a name opening the sentence is a "word")
         absent = [t for t in absent if t[1] == "number" or _key(t[0]) not in given]
     missing = tuple(shown for shown, _, _ in absent)
