@@ -42,10 +42,10 @@ browser:
 	    $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
 # `sciqa eval` (sciqa and the naive baseline) on evals/gold.jsonl and heldout.jsonl over the
-# bundled corpus, on atlas.jsonl over evals/collections/atlas alone and on fresh.jsonl over
-# evals/collections/fresh alone, each failing below evals/thresholds.toml. Stores live in
-# build/eval-home, build/eval-atlas and build/eval-fresh (synced first, so a changed corpus or
-# chunker is re-indexed), reports in build/eval.
+# bundled corpus, and on atlas.jsonl, fresh.jsonl and unseen.jsonl each over its own folder of
+# evals/collections alone, each failing below evals/thresholds.toml. Stores live in
+# build/eval-home, build/eval-atlas, build/eval-fresh and build/eval-unseen (synced first, so a
+# changed corpus or chunker is re-indexed), reports in build/eval.
 EVALS := \
   SCIQA_HOME=build/eval-home SCIQA_PROGRESS=false $(BIN)/sciqa ingest && \
   SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --out build/eval && \
@@ -53,7 +53,9 @@ EVALS := \
   SCIQA_HOME=build/eval-atlas SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/atlas && \
   SCIQA_HOME=build/eval-atlas $(BIN)/sciqa eval --gold evals/atlas.jsonl --out build/eval && \
   SCIQA_HOME=build/eval-fresh SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/fresh && \
-  SCIQA_HOME=build/eval-fresh $(BIN)/sciqa eval --gold evals/fresh.jsonl --out build/eval
+  SCIQA_HOME=build/eval-fresh $(BIN)/sciqa eval --gold evals/fresh.jsonl --out build/eval && \
+  SCIQA_HOME=build/eval-unseen SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/unseen && \
+  SCIQA_HOME=build/eval-unseen $(BIN)/sciqa eval --gold evals/unseen.jsonl --out build/eval
 SETSID := $(shell command -v setsid)
 
 evals: $(BIN)/sciqa
