@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REASON = "the cited passage does not answer the question so (the model's own check)"
+REASON = "the model's own check: the cited passage does not answer the question so"
 _VERDICT = re.compile(r"\W*(true|false)\b", re.IGNORECASE)
 # Whom a passage's "he" may mean: the question's names its document holds elsewhere.
 ELSEWHERE = (
