@@ -61,7 +61,11 @@ def test_focus_is_what_is_asked_for_not_its_type(question: str, focus: set[str])
         ("What percentage of the fleet is electric?", "percent"),
         ("Which US university lost its robotics group?", "org"),
         ("When did William invade Scotland?", "time"),
-        ("How long did the siege last?", "duration"),
+        ("How long did the siege last?", "extent"),  # a duration or a length
+        ("How long is the Lorch Tunnel?", "extent"),
+        ("How tall was the lighthouse?", "measure"),
+        ("What is the height of the tower?", "measure"),
+        ("For how many years did he reign?", "duration"),
         ("Who was Edward the Confessor's half-brother?", "person"),
         ("Where was Rollo born?", "place"),
         ("What is the salary of an Amazon Scholar?", "money"),

@@ -8,7 +8,9 @@ question's words), and a fitted logistic model scores it. A second model over th
 sentence says whether the passages answer at all; below the threshold (picked for the best net
 score: a wrong answer costs what a right one earns) the answer is :data:`NOT_FOUND`: declining
 beats a confident wrong answer. A sentence whose document never names what the question names
-is not quoted (:func:`sciqa.claims.about`: a listing's salary is not an Amazon Scholar's).
+is not quoted (:func:`sciqa.claims.about`: a listing's salary is not an Amazon Scholar's), nor
+is one that holds no value of the kind a question asks for ("How much did X cost?" beside a
+sentence with no amount in it, however alike their words).
 
 The answer is one quoted sentence (one per part of a question that asks two things), a second
 only when the first lacks the asked-for type and the next one has it, or when the two best
@@ -25,6 +27,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from sciqa import claims, speakers
+from sciqa.answerer import types
 from sciqa.answerer.features import (
     Candidate,
     Context,
@@ -193,7 +196,10 @@ class ExtractiveAnswerer:
             ranked = self.score(q, passages)
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
-            for c in (c for c in pick(q, ranked) if self.about(part, c)):
+            picked = pick(q, ranked)
+            if q.kind in types.VALUES and not any(typed_spans(q, c.text) for c in picked):
+                continue  # "How tall is X?" is not answered by a sentence with no measure in it
+            for c in (c for c in picked if self.about(part, c)):
                 if not any(
                     o.start == c.start and o.passage.source == c.passage.source for o, _ in chosen
                 ):

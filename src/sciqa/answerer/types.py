@@ -1,8 +1,9 @@
 """Answer types: what a question asks for, and where a sentence holds one.
 
 A "when" question wants a date of any era ("1072", "AD 911", "300 BC", "the 12th century",
-"the late 80s", "March 4, 1918"), "how long" a duration, "how many" a number, "how much" money
-(or an amount), "who" a person, "where" a place, "which university" an organisation. These are
+"the late 80s", "March 4, 1918"), "how many" a number, "how much" money (or an amount), "how
+tall" a measure (a number with a unit of length, mass, area or volume), "how long" or "how far"
+a duration or a measure, "who" a person, "where" a place, "which university" an organisation. These are
 recognised by general English patterns (no names of any collection): capitalised names,
 numbers and their units, currency signs and words, months and centuries.
 
@@ -18,8 +19,12 @@ import re
 from sciqa.text import question_sentences
 
 TIME, DURATION, NUMBER, MONEY, PERCENT = "time", "duration", "number", "money", "percent"
+MEASURE, EXTENT = "measure", "extent"  # extent: a duration or a measure ("how long", "how far")
 PERSON, PLACE, ORG = "person", "place", "org"
-KINDS = (TIME, DURATION, NUMBER, MONEY, PERCENT, PERSON, PLACE, ORG)
+KINDS = (TIME, DURATION, NUMBER, MONEY, PERCENT, MEASURE, EXTENT, PERSON, PLACE, ORG)
+# The kinds that are values written with digits or number words: a sentence holding none does
+# not answer a question asking for one.
+VALUES = frozenset({TIME, DURATION, NUMBER, MONEY, PERCENT, MEASURE, EXTENT})
 
 _N = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
 _N += r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
@@ -90,6 +95,18 @@ _PERCENT = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(rf"\b(?:{_DIGITS}){_SCALE}|{NUMBER_WORDS.pattern}", re.IGNORECASE)
+_MEASURE_UNIT = (
+    r"(?:(?:square |cubic |nautical |statute )?(?:kilo|centi|milli)?(?:metres?|meters?|miles?)|"
+    r"km|cm|mm|m|mi|feet|foot|ft|inch(?:es)?|yards?|yd|(?:kilo|milli)?grams?|kg|g|mg|tonnes?|"
+    r"tons?|lbs?|ounces?|oz|stones?|hundredweight|hectares?|ha|acres?|"
+    r"(?:milli)?lit(?:re|er)s?|ml|gallons?|pints?|barrels?|cubits?|leagues?|fathoms?|knots?)"
+)
+_MEASURE = re.compile(
+    rf"\b(?:{_DIGITS}|{_N}(?:[- ]{_N})*)(?:[- ]and[- ]a[- ]half)?[- ]?{_MEASURE_UNIT}\b"
+    r"(?![-'’]\w)|"  # "12 metres", "12m"; not "6 m-long"
+    rf"\b(?:{_DIGITS}|{_N}(?:[- ]{_N})*)-{_MEASURE_UNIT}\b",  # "a 17-metre tower"
+    re.IGNORECASE,
+)
 
 # A capitalised name: one or more capitalised words, with the small words names contain
 # ("Duke of Normandy", "Leonardo da Vinci", "Charles the Bald") and initials ("J. R. Smith").
@@ -132,6 +149,7 @@ _PATTERNS = {
     MONEY: _MONEY,
     PERCENT: _PERCENT,
     NUMBER: _NUMBER,
+    MEASURE: _MEASURE,
 }
 
 # What the question asks for, first match wins; each pattern is read in the question's opening
@@ -166,9 +184,18 @@ _EXPECT: list[tuple[re.Pattern[str], str, bool]] = [
         MONEY,
         True,
     ),
+    # "How long is the tunnel?" asks a length, "how long did it last?" a duration; "how far
+    # ahead" can be either.
+    (re.compile(r"\bhow (?:long|far)\b(?! ago)", re.I), EXTENT, False),
+    (re.compile(r"\bfor how many\b|\bwhat (?:duration|period)\b", re.I), DURATION, False),
     (
-        re.compile(r"\bhow long\b(?! ago)|\bfor how many\b|\bwhat (?:duration|period)\b", re.I),
-        DURATION,
+        re.compile(
+            r"\bhow (?:tall|high|deep|wide|heavy|thick)\b|"
+            r"\bwhat(?: is| was|'s)?(?: the)? (?:height|length|width|depth|weight|distance|"
+            r"thickness|area)\b",
+            re.I,
+        ),
+        MEASURE,
         False,
     ),
     (
@@ -267,6 +294,8 @@ def _names(sentence: str) -> list[tuple[int, int]]:
 
 def spans(sentence: str, kind: str) -> list[tuple[int, int]]:
     """Character spans of ``kind`` in ``sentence``, in order."""
+    if kind == EXTENT:
+        return sorted(set(spans(sentence, DURATION)) | set(spans(sentence, MEASURE)))
     if kind in _PATTERNS:
         found = [(m.start(), m.end()) for m in _PATTERNS[kind].finditer(sentence)]
         if kind == TIME:
