@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sciqa.answerer import Question, clean_question, types
+from sciqa.answerer.answerer import holds_asked_value
 from sciqa.answerer.question import numbered_namesake
 from sciqa.answerer.types import expected_type
 from sciqa.lexical import Lexicon, english
@@ -206,3 +207,22 @@ def test_a_numbered_namesake_is_not_the_one_asked_about(
     asked: str, sentence: str, namesake: str | None
 ) -> None:
     assert numbered_namesake(asked, sentence) == namesake
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("How tall was the Dune Bar lighthouse?", "Dune Bar, lit in 1889, had six legs.", False),
+        ("How tall was the Dune Bar lighthouse?", "Dune Bar was a 14-metre light.", True),
+        ("How much did the tower cost?", "The tower, lit in 1871, is 12 metres tall.", False),
+        ("How much did the tower cost?", "The tower cost 4,200 pounds.", True),
+        ("How long is the Lorch Tunnel?", "The Lorch Tunnel is 1,146 metres long.", True),
+        ("How long did the siege last?", "The siege lasted eleven weeks.", True),
+        ("When did Edmund Harrow die?", "Edmund Harrow was the garden's director.", False),
+        ("Who designed the tower?", "The tower was lit in 1903.", True),  # no value asked
+    ],
+)
+def test_a_value_question_needs_a_value_of_its_kind(
+    question: str, sentence: str, holds: bool
+) -> None:
+    assert holds_asked_value(Question(question), [sentence]) is holds

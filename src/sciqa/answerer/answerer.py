@@ -197,8 +197,8 @@ class ExtractiveAnswerer:
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
             picked = pick(q, ranked)
-            if q.kind in types.VALUES and not any(typed_spans(q, c.text) for c in picked):
-                continue  # "How tall is X?" is not answered by a sentence with no measure in it
+            if not holds_asked_value(q, [c.text for c in picked]):
+                continue
             for c in (c for c in picked if self.about(part, c)):
                 if not any(
                     o.start == c.start and o.passage.source == c.passage.source for o, _ in chosen
@@ -257,6 +257,16 @@ def pick(question: Question, ranked: list[Candidate]) -> list[Candidate]:
     if len(ranked) > 1 and ranked[1].score >= best.score * 0.8:
         return [best, ranked[1]]
     return [best]
+
+
+def holds_asked_value(question: Question, sentences: Sequence[str]) -> bool:
+    """Whether ``sentences`` can answer a question that asks for a value (a date, a duration,
+    a number, an amount, a share, a measure): one of them must hold a value of that kind.
+    "How tall was the Dune Bar lighthouse?" is not answered by "Dune Bar, lit in 1889, was a
+    timber screw-pile light", however alike their words. Questions asking for no value pass."""
+    if question.kind not in types.VALUES:
+        return True
+    return any(typed_spans(question, s) for s in sentences)
 
 
 def highlights(question: Question, c: Candidate) -> tuple[tuple[int, int], ...]:

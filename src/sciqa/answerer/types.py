@@ -3,8 +3,8 @@
 A "when" question wants a date of any era ("1072", "AD 911", "300 BC", "the 12th century",
 "the late 80s", "March 4, 1918"), "how many" a number, "how much" money (or an amount), "how
 tall" a measure (a number with a unit of length, mass, area or volume), "how long" or "how far"
-a duration or a measure, "who" a person, "where" a place, "which university" an organisation. These are
-recognised by general English patterns (no names of any collection): capitalised names,
+a duration or a measure, "who" a person, "where" a place, "which university" an organisation.
+These are recognised by general English patterns (no names of any collection): capitalised names,
 numbers and their units, currency signs and words, months and centuries.
 
 :func:`expected_type` reads the question; :func:`spans` finds the type's spans in a sentence
