@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from sciqa.answerer import Question, clean_question, types
-from sciqa.answerer.answerer import holds_asked_value
+from sciqa.answerer.answerer import answers_what_is_asked, holds_asked_value
+from sciqa.answerer.features import Candidate
 from sciqa.answerer.question import numbered_namesake
 from sciqa.answerer.types import expected_type
 from sciqa.lexical import Lexicon, english
 from sciqa.questions import split_question
+from sciqa.schema import Passage
 
 
 @pytest.mark.parametrize(
@@ -226,3 +228,40 @@ def test_a_value_question_needs_a_value_of_its_kind(
     question: str, sentence: str, holds: bool
 ) -> None:
     assert holds_asked_value(Question(question), [sentence]) is holds
+
+
+def _candidate(previous: str, sentence: str) -> Candidate:
+    text = f"{previous} {sentence}"
+    passage = Passage("c", text, "a.txt", "A page", "", "", 0, len(text), (), 1.0)
+    return Candidate(passage, 0, sentence, len(previous) + 1, len(text), previous)
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "sentence", "answers"),
+    [
+        # A birth or death is said to be one (in the sentence), or shown as a life span.
+        ("When did Edmund Harrow die?", "", "Edmund Harrow directed it from 1849 to 1871.", False),
+        ("When did Edmund Harrow die?", "", "Edmund Harrow died in 1871.", True),
+        (
+            "When was Edda Solheim born?",
+            "",
+            "Edda Solheim (14 March 1891 - 1968) was an engineer.",
+            True,
+        ),
+        ("Where was Hester Vallance born?", "", "Vallance was born in Kendal.", True),
+        ("When did Hannah Pell die?", "Hannah Pell died in 1920.", "She kept it from 1884.", False),
+        # A number the question names stands in the sentence or the one before it.
+        ("What was the income in 1925?", "", "The income was 3,100 pounds in 1850.", False),
+        (
+            "What was the income in 1925?",
+            "In 1925 dues rose.",
+            "The income was 9,000 pounds.",
+            True,
+        ),
+        ("What was the income in 1925?", "", "In 1925 the income was 9,000 pounds.", True),
+    ],
+)
+def test_a_sentence_must_speak_of_the_event_and_the_numbers_asked(
+    question: str, previous: str, sentence: str, answers: bool
+) -> None:
+    assert answers_what_is_asked(Question(question), [_candidate(previous, sentence)]) is answers

@@ -8,9 +8,11 @@ question's words), and a fitted logistic model scores it. A second model over th
 sentence says whether the passages answer at all; below the threshold (picked for the best net
 score: a wrong answer costs what a right one earns) the answer is :data:`NOT_FOUND`: declining
 beats a confident wrong answer. A sentence whose document never names what the question names
-is not quoted (:func:`sciqa.claims.about`: a listing's salary is not an Amazon Scholar's), nor
-is one that holds no value of the kind a question asks for ("How much did X cost?" beside a
-sentence with no amount in it, however alike their words).
+is not quoted (:func:`sciqa.claims.about`: a listing's salary is not an Amazon Scholar's). Nor
+are sentences that break a rule no weight outvotes (:func:`answers_what_is_asked`): a value
+question needs a value of its kind ("How much did X cost?" beside a sentence with no amount),
+a question about a birth or a death a sentence that speaks of one, a number the question names
+("in 1925") must stand in the sentence or the one before.
 
 The answer is one quoted sentence (one per part of a question that asks two things), a second
 only when the first lacks the asked-for type and the next one has it, or when the two best
@@ -197,7 +199,7 @@ class ExtractiveAnswerer:
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
             picked = pick(q, ranked)
-            if not holds_asked_value(q, [c.text for c in picked]):
+            if not answers_what_is_asked(q, picked):
                 continue
             for c in (c for c in picked if self.about(part, c)):
                 if not any(
@@ -257,6 +259,21 @@ def pick(question: Question, ranked: list[Candidate]) -> list[Candidate]:
     if len(ranked) > 1 and ranked[1].score >= best.score * 0.8:
         return [best, ranked[1]]
     return [best]
+
+
+def answers_what_is_asked(question: Question, picked: Sequence[Candidate]) -> bool:
+    """Rules no fitted weight outvotes, each general English, each a near miss's tell: a
+    question asking for a value needs one of its kind (:func:`holds_asked_value`); one asking
+    of a birth or a death needs a sentence that speaks of one ("When did Edmund Harrow die?"
+    beside "Edmund Harrow directed the garden from 1849 to 1871"); a number the question names
+    ("in 1925") must stand in a sentence or just before it ("3,100 pounds in 1850 and 8,900
+    pounds in 1900" does not say 1925's income)."""
+    asked_numbers = types.numbers(question.text)
+    return (
+        holds_asked_value(question, [c.text for c in picked])
+        and any(types.states_the_event(question.text, c.text) for c in picked)
+        and any(asked_numbers <= types.numbers(c.window) for c in picked)
+    )
 
 
 def holds_asked_value(question: Question, sentences: Sequence[str]) -> bool:

@@ -242,6 +242,32 @@ _EXPECT: list[tuple[re.Pattern[str], str, bool]] = [
 ]
 
 
+# A birth or a death is stated as one: "When did X die?" is not answered by a sentence that
+# gives X and years but says nothing of a death ("X directed the garden from 1849 to 1871"). A
+# life span in brackets ("(14 March 1891 - 2 November 1968)") states both.
+_LIFESPAN = r"\([^()]{0,30}?\b\d{3,4}\s*[-–—]\s*[^()]{0,30}?\b\d{3,4}\)"
+_EVENTS = [
+    (
+        re.compile(r"\b(?:born|birth|birthplace|birthday)\b", re.I),
+        re.compile(rf"\b(?:born|birth|birthplace|née|nee)\b|\bb\. ?\d|{_LIFESPAN}", re.I),
+    ),
+    (
+        re.compile(r"\b(?:die|died|dies|death|dead)\b", re.I),
+        re.compile(
+            r"\b(?:die[sd]?|death|dead|killed|executed|murdered|drowned|perished|passed away|"
+            rf"buried|funeral)\b|\bd\. ?\d|{_LIFESPAN}",
+            re.I,
+        ),
+    ),
+]
+
+
+def states_the_event(question: str, text: str) -> bool:
+    """Whether ``text`` speaks of the birth or death ``question`` asks about (True when it asks
+    about neither)."""
+    return all(says.search(text) for asks, says in _EVENTS if asks.search(question))
+
+
 # Where the question's asking clause starts: its first wh-word at the start of a clause.
 _WH_START = re.compile(
     r"(?:^|[,;:(]\s*|\b(?:and|but|then|so|me)\s+)(?=(?:what|which|who|whom|whose|when|where|why|"
