@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sciqa import Pipeline, Settings
+from sciqa import Pipeline, Settings, ties
 from sciqa.claims import about, check, check_answer, named_around, names_given
 from sciqa.echoes import restates
 from sciqa.harness.evaluation import passage_has_evidence
@@ -350,3 +350,29 @@ def test_the_model_is_told_only_of_names_the_question_gives_that_stand_around_th
     cited = ["He joined the foundation in 2012."]
     around = ["Erwin Gianchandani leads CISE at the NSF. He joined the foundation in 2012."]
     assert named_around(asked, cited, around) == ["Gianchandani", "NSF"]
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "passage", "tied"),
+    [
+        # the value stands with the year asked about, in its sentence or the two before
+        ("What did it make in 2011?", "4,100 tonnes [1]", "In 2009 it made 4,100 tonnes.", False),
+        ("What did it make in 2009?", "4,100 tonnes [1]", "In 2009 it made 4,100 tonnes.", True),
+        (
+            "What did it make in 2009?",
+            "4,100 tonnes.",
+            "It was 2009. Rain fell. It made 4,100.",
+            True,
+        ),
+        # a date is a birth date only where the passage says so
+        ("When was Merrow born?", "He was born in 1821.", "Merrow sighted it in 1821.", False),
+        ("When was Merrow born?", "He was born in 1791.", "Merrow (1791-1850) sighted it.", True),
+        # a claim that adds no number, or whose number the passage writes in words: not judged
+        ("Who sighted it in 1821?", "Josiah Merrow did.", "Merrow sighted it in 1821.", True),
+        ("How many were named?", "10 were named.", "Ten recipients were named.", True),
+    ],
+)
+def test_a_claims_value_must_stand_with_what_the_question_ties_it_to(
+    question: str, claim: str, passage: str, tied: bool
+) -> None:
+    assert ties.tied(question, claim, [passage]) is tied

@@ -29,6 +29,7 @@ from sciqa import (
     Removed,
     Settings,
     echoes,
+    ties,
 )
 from sciqa.citations import Markers, iter_rewritten, rewrite
 from sciqa.generation import LLMAnswerer, format_passages
@@ -551,3 +552,19 @@ def test_a_sentence_that_only_says_the_question_again_is_removed() -> None:
     # An echo claims nothing false: claim_support counts it as supported.
     support = claim_support(answer, PASSAGES)
     assert support is not None and support.share == 1.0 and support.sentences == 2
+
+
+def test_a_value_given_for_another_year_is_removed() -> None:
+    """The lexical check passes "$20 million" and "2021" (both stand in the passage); the
+    passage gives the amount for 2019, so the sentence goes, and says why."""
+    file = "The NSF program granted $20 million in 2019. In 2021 the program was renewed."
+    passage = _passage(1, 0, len(file), file=file)
+    reply = "The NSF program granted $20 million in 2021. [1]"
+    _, answer = _run(_answerer(reply), [passage], "How much did the NSF program grant in 2021?")
+    assert answer.abstained and [r.reason for r in answer.removed] == [ties.REASON]
+    _, answer = _run(
+        _answerer(reply.replace("2021", "2019")),
+        [passage],
+        "How much did the NSF program grant in 2019?",
+    )
+    assert not answer.abstained and "$20 million" in answer.answer

@@ -3,7 +3,9 @@
 Each answer sentence is checked against the passages it cites (:mod:`sciqa.claims`: its
 numbers, names and rare words must stand there; the question's names may stand in the cited
 passage's document). A sentence that cites the wrong passage is cited again to the one that
-holds it (:func:`reattributed`). Then, when a model is given, it is asked whether each cited
+holds it (:func:`reattributed`). A sentence's value must stand in its passage with what the
+question ties it to (:func:`sciqa.ties.tied`: the year asked about, the birth or death stated).
+Then, when a model is given, it is asked whether each cited
 passage states its sentence (:mod:`sciqa.verification`). What fails is taken out and listed in
 ``Answer.removed``; with nothing cited left, the answer is "not in the documents".
 """
@@ -15,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sciqa import citations, claims, speakers, verification
+from sciqa import citations, claims, speakers, ties, verification
 from sciqa.answerer import NOT_FOUND
 from sciqa.lexical import Lexicon
 from sciqa.questions import standalone_parts
@@ -63,6 +65,7 @@ class Checker:
                 for p, n in order.items()
             }
             verdicts = [(s, _speaker_verdict(s, v, whose)) for s, v in verdicts]
+        verdicts = [(s, _tied_verdict(asked, s, v, cited, around or {})) for s, v in verdicts]
         if self.verifier is not None:
             verdicts = [(s, self._read(asked, s, v, cited, around or {})) for s, v in verdicts]
         if any(not v.supported for _, v in verdicts):
@@ -107,6 +110,24 @@ class Checker:
             if verification.states(self.verifier, part, sentence, texts, names) is not False:
                 return verdict
         return claims.Verdict(False, verification.REASON)
+
+
+def _tied_verdict(
+    asked: str,
+    sentence: str,
+    verdict: claims.Verdict,
+    cited: dict[int, str],
+    around: dict[int, str],
+) -> claims.Verdict:
+    """``verdict``, or a failing one when no cited passage (nor its document) gives the
+    sentence's value for what the question asks about (:func:`sciqa.ties.tied`)."""
+    if not verdict.supported:
+        return verdict
+    ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+    texts = [cited[n] for n in ns] + [around[n] for n in ns if n in around]
+    if ties.tied(asked, sentence, texts):
+        return verdict
+    return claims.Verdict(False, ties.REASON)
 
 
 def _speaker_verdict(
