@@ -9,7 +9,7 @@ from sciqa.answerer.answerer import answers_what_is_asked, holds_asked_value
 from sciqa.answerer.features import Candidate
 from sciqa.answerer.question import numbered_namesake
 from sciqa.answerer.types import expected_type
-from sciqa.lexical import Lexicon, english
+from sciqa.lexical import Lexicon, english, terms
 from sciqa.questions import split_question
 from sciqa.schema import Passage
 
@@ -265,3 +265,10 @@ def test_a_sentence_must_speak_of_the_event_and_the_numbers_asked(
     question: str, previous: str, sentence: str, answers: bool
 ) -> None:
     assert answers_what_is_asked(Question(question), [_candidate(previous, sentence)]) is answers
+
+
+def test_words_of_any_script_are_one_term_read_without_accents() -> None:
+    # Before: "Vasić's" was "vasi" and "s", "Zürich" was "z" and "rich".
+    assert terms("Who was Vasić's co-author?") == ["vasic", "co", "author"]
+    assert terms("São Paulo, Zürich, Gödel") == terms("Sao Paulo, Zurich, Godel")
+    assert terms("Ørsted in Kraków") == ["ørst", "krakow"]  # ø stays; "-ed" is stemmed

@@ -7,11 +7,14 @@ import difflib
 import math
 import re
 import threading
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-_WORD = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
+# A word is letters and digits of any script ("Zürich", "Vasić's" are one word each, not "z" and
+# "rich"), read without accents (:func:`fold`: "Vasic" finds "Vasić").
+_WORD = re.compile(r"[^\W_]+(?:[.'’][^\W_]+)*")
 STOPWORDS = frozenset(
     [
         "a",
@@ -164,14 +167,23 @@ def stem(word: str) -> str:
     return word
 
 
+def fold(text: str) -> str:
+    """``text`` lower-cased, without accents ("Vasić" -> "vasic"); letters that do not decompose
+    ("ø", "ß") stay."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def terms(text: str) -> list[str]:
     """Content terms of ``text`` in order, stemmed, without stop words."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
 
 
 def term_words(text: str) -> list[tuple[str, str]]:
     """``(term, word)`` for each content word of ``text``: the stem and how it was written."""
-    return [(stem(w), w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return [(stem(w), w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
 
 
 @lru_cache(maxsize=1)
