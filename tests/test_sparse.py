@@ -201,3 +201,31 @@ def test_an_older_bm25s_folder_is_migrated_once(
     assert saved_build(bm25) == build  # the manifest still names it: no warning, no rebuild
     assert "BM25" not in caplog.text
     assert make_pipeline(home).ingest([corpus]).chunks_added == 0
+
+
+def test_an_index_whose_words_an_older_sciqa_read_is_built_again(tmp_path: Path) -> None:
+    """An index made before ``lexical.terms`` read accents ("Vasić" was "vasi") is rebuilt
+    from the collection when first read, and keeps the manifest's build: no re-embedding."""
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / "vasic.txt").write_text(
+        "The Heron sketch was written by Milena Vasić in 2011.\n", encoding="utf-8"
+    )
+    home = tmp_path / "home"
+    make_pipeline(home).ingest([corpus])
+    bm25 = home / "store" / "bm25"
+    build = saved_build(bm25)
+    old = SparseIndex.read(bm25)
+    with old.db:  # what an older sciqa left: no 'terms', the accented name split
+        old.db.execute("DELETE FROM meta WHERE key = 'terms'")
+        old.db.execute("UPDATE terms SET term = 'vasi', surface = 'vasi' WHERE term = 'vasic'")
+    assert old.terms_version == 1
+    old.close()
+
+    again = make_pipeline(home)
+    assert len(again.store.bm25_search("Vasic", 3)) == 1  # the stale index held only "vasi"
+    index = SparseIndex.read(bm25)
+    assert (
+        index.terms_version == 2 and "vasic" in index.lexicon.df and "vasi" not in index.lexicon.df
+    )
+    assert saved_build(bm25) == build
+    assert again.ingest([corpus]).chunks_added == 0  # nothing re-embedded

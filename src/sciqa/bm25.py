@@ -7,7 +7,8 @@ which chunks each file has, so a run killed between the two is finished by the n
 redoes every pending file), and at the end of an ingest (or a removal) :meth:`Bm25.seal` names
 its state with a new build id, the manifest's ``bm25``. The index is built whole from the
 collection only when it is missing, garbled, an older sciqa's bm25s folder (``ids.json``:
-migrated once), or holds another number of chunks than the collection when sealed.
+migrated once), made with another version of ``lexical.terms`` (its ``terms``), or holds
+another number of chunks than the collection when sealed.
 
 In server mode (SCIQA_CHROMA_URL) the index stays under ``<home>/store`` and is built from the
 server's collection when it is missing or its chunk count differs from the collection's
@@ -22,6 +23,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from sciqa.lexical import TERMS_VERSION
 from sciqa.providers import short
 from sciqa.sparse import FILE, SparseIndex
 
@@ -73,6 +75,8 @@ class Bm25:
                 if legacy(self.folder) or not (self.folder / FILE).exists():
                     raise FileNotFoundError(self.folder / FILE)
                 self._writer = SparseIndex.open(self.folder)
+                if self._writer.terms_version != TERMS_VERSION:  # made by an older sciqa
+                    self._writer.rebuild(self._chunks())
             except (OSError, sqlite3.Error):
                 self._writer = build_on_disk(self.folder, self._chunks())
         return self._writer
@@ -98,9 +102,11 @@ class Bm25:
         return saved_build(self.folder)
 
 
-def build_on_disk(folder: Path, chunks: Iterable[tuple[str, str, str]]) -> SparseIndex:
+def build_on_disk(
+    folder: Path, chunks: Iterable[tuple[str, str, str]], *, seal: str | None = None
+) -> SparseIndex:
     """Index ``chunks`` into ``folder``, in one transaction, over what was there (a garbled file
-    or an older sciqa's bm25s index is deleted first)."""
+    or an older sciqa's bm25s index is deleted first); named build ``seal`` when given."""
     try:
         if legacy(folder):
             raise FileNotFoundError(folder / FILE)
@@ -109,6 +115,8 @@ def build_on_disk(folder: Path, chunks: Iterable[tuple[str, str, str]]) -> Spars
         discard(folder)
         index = SparseIndex.open(folder)
     index.rebuild(chunks)
+    if seal:
+        index.seal(seal)
     return index
 
 
@@ -169,6 +177,11 @@ def load_or_build(
         try:
             index = SparseIndex.read(folder)
             index.lexicon  # noqa: B018 (reads every term: a garbled file fails here, not later)
+            if index.terms_version != TERMS_VERSION:  # an older sciqa read words otherwise
+                index.close()
+                with contextlib.suppress(Exception), lock():
+                    return build_on_disk(folder, chunks(), seal=build or None)
+                raise ValueError("its words were read by an older sciqa")
             if build == "":
                 log.warning(
                     "sciqa: warning: an ingest into %s is running or did not finish; answering "

@@ -47,9 +47,8 @@ from sciqa.store import Store
 from sciqa.writing import write
 
 # 2: a job listing is titled with its role ("Applied Scientist · IL, Haifa"); 3: offsets index
-# the text as open() reads it (a BOM kept, CRLF read as LF), so such files are chunked again;
-# 4: the sparse index reads words of any script, without accents ("Vasić" is "vasic", not "vasi")
-PARSER_VERSION = 4
+# the text as open() reads it (a BOM kept, CRLF read as LF), so such files are chunked again
+PARSER_VERSION = 3
 
 T = TypeVar("T")
 log = logging.getLogger("sciqa")

@@ -15,6 +15,9 @@ from functools import lru_cache
 # A word is letters and digits of any script ("Zürich", "Vasić's" are one word each, not "z" and
 # "rich"), read without accents (:func:`fold`: "Vasic" finds "Vasić").
 _WORD = re.compile(r"[^\W_]+(?:[.'’][^\W_]+)*")
+# The version of :func:`terms`: a sparse index made with another is built again (``bm25.py``).
+# 2: words of any script, accents folded (1 read only ASCII letters: "Vasić" was "vasi").
+TERMS_VERSION = 2
 STOPWORDS = frozenset(
     [
         "a",

@@ -8,7 +8,8 @@ each write one transaction, so a kill at any point leaves the last committed sta
     postings  per term, a few blobs of (slot, term frequency) arrays: one per write, merged
               by size tier (MERGE_AT of a tier into one; dead slots dropped then)
     dead      slots whose chunk was deleted (left out of postings when they are merged)
-    meta      n_docs, total_len, build (the id the manifest's ``bm25`` names when it matches)
+    meta      n_docs, total_len, build (the id the manifest's ``bm25`` names when it matches),
+              terms (the version of ``lexical.terms`` it was made with; 1 when absent)
 
 Adding or removing chunks costs time in proportion to them (their terms' rows; merges are
 size-tiered, so a posting is rewritten a few times over the index's life). BM25 is scored at
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sciqa.lexical import Lexicon, term_words
+from sciqa.lexical import TERMS_VERSION, Lexicon, term_words
 from sciqa.sparse_search import Searcher, lookup
 
 log = logging.getLogger("sciqa")
@@ -102,7 +103,7 @@ class SparseIndex:
     def build(cls, chunks: Iterable[tuple[str, str, str]]) -> SparseIndex:
         """Index ``chunks`` (id, source, index text) in memory."""
         index = cls(_connect(":memory:", create=True))
-        index.add_all(chunks)
+        index.rebuild(chunks)
         return index
 
     def close(self) -> None:
@@ -284,6 +285,7 @@ class SparseIndex:
             db.execute("UPDATE meta SET value = 0 WHERE key IN ('n_docs', 'total_len')")
             db.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")
             db.execute("UPDATE meta SET value = '' WHERE key = 'build'")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('terms', ?)", (TERMS_VERSION,))
 
     def seal(self, build: str | None = None) -> str:
         """Name the index's present state with a new build id (or ``build``); returns it."""
@@ -299,6 +301,13 @@ class SparseIndex:
         with self._lock:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'build'").fetchone()
         return str(row[0]) if row and row[0] else None
+
+    @property
+    def terms_version(self) -> int:
+        """The version of ``lexical.terms`` the index was made with (1: before it was kept)."""
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'terms'").fetchone()
+        return int(row[0]) if row else 1
 
     def count(self) -> int:
         """How many chunks are indexed."""
