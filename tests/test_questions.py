@@ -203,6 +203,11 @@ def test_a_wh_word_opening_a_clause_is_not_a_name(sentence: str, names: list[str
         ("Apollo 11 landed where?", "Apollo 12 landed nearby.", None),  # opening word: no name
         # Asked about Lothair I's sons, one of them may be Lothair II.
         ("Which of Lothair I's sons got Italy?", "Louis II got Italy, Lothair II the north.", None),
+        # a variant joined by a hyphen: another version of the same thing
+        ("What error does HERON-Lite reach?", "HERON-2 cut the error to 0.5%.", "HERON-2"),
+        ("What error does HERON-2 reach?", "HERON-2 cut the error to 0.5%.", None),
+        ("When was Edda Solheim-Varga born?", "Edda Solheim was born in Bergen.", None),
+        ("What do X-ray tubes need?", "X-rays need a vacuum tube.", None),
     ],
 )
 def test_a_numbered_namesake_is_not_the_one_asked_about(

@@ -124,22 +124,27 @@ def _steers(sentence: str) -> bool:
 # A name and the numeral that tells it from its namesakes: "Lothair I", "Louis II", "Apollo 11",
 # "Sleeping Beauty 2" (a capitalised word, then a Roman numeral or a number of 1-3 digits).
 _NUMBERED = re.compile(r"\b([A-Z][\w’'-]+)\s+((?:X{0,3})(?:IX|IV|V?I{0,3})|\d{1,3})(?![\w-])")
+# A name and the variant joined to it: "HERON-Lite", "HERON-2", "GPT-4" (a capital after the
+# hyphen: "X-ray" is no variant).
+_VARIANT = re.compile(r"\b([A-Z][\w’']*[A-Za-z])-([A-Z0-9][A-Za-z0-9]*)(?![\w-])")
 
 
 def numbered_namesake(asked: str, sentence: str) -> str | None:
     """The namesake ``sentence`` is about instead of the one ``asked`` numbers ("Lothair II"
-    for "When was Lothair I born?", "Sleeping Beauty 1" for "... Sleeping Beauty 2 lay?"):
-    the same name with another numeral, and never with the asked one; else None."""
+    for "When was Lothair I born?", "Sleeping Beauty 1" for "... Sleeping Beauty 2 lay?",
+    "HERON-2" for "What error does HERON-Lite achieve?"): the same name with another numeral or
+    variant, and never with the asked one; else None."""
     asked = asked.strip()
-    for m in _NUMBERED.finditer(asked):
-        name, numeral = m[1], m[2]
-        if not numeral or not m.start():  # the question's opening word is no name
-            continue
-        if asked[m.end() : m.end() + 2] in ("'s", "’s"):
-            continue  # "Lothair I's sons" may be answered by "Lothair II", one of them
-        said = {n[2] for n in _NUMBERED.finditer(sentence) if n[1] == name and n[2]}
-        if said and numeral not in said:
-            return f"{name} {sorted(said)[0]}"
+    for pattern, joint in ((_NUMBERED, " "), (_VARIANT, "-")):
+        for m in pattern.finditer(asked):
+            name, numeral = m[1], m[2]
+            if not numeral or not m.start():  # the question's opening word is no name
+                continue
+            if asked[m.end() : m.end() + 2] in ("'s", "’s") and pattern is _NUMBERED:
+                continue  # "Lothair I's sons" may be answered by "Lothair II", one of them
+            said = {n[2] for n in pattern.finditer(sentence) if n[1] == name and n[2]}
+            if said and numeral not in said:
+                return f"{name}{joint}{sorted(said)[0]}"
     return None
 
 
