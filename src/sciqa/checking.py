@@ -97,7 +97,7 @@ class Checker:
         documents hold)."""
         if not verdict.supported:
             return verdict
-        ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+        ns = _marked(sentence, cited)
         texts = [cited[n] for n in ns]
         names = claims.named_around(asked, texts, [around[n] for n in ns if n in around])
         if self.verifier is None:
@@ -112,6 +112,11 @@ class Checker:
         return claims.Verdict(False, verification.REASON)
 
 
+def _marked(sentence: str, cited: dict[int, str]) -> list[int]:
+    """The passages ``sentence`` cites, or all of them when it marks none."""
+    return [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+
+
 def _tied_verdict(
     asked: str,
     sentence: str,
@@ -121,11 +126,9 @@ def _tied_verdict(
 ) -> claims.Verdict:
     """``verdict``, or a failing one when no cited passage (nor its document) gives the
     sentence's value for what the question asks about (:func:`sciqa.ties.tied`)."""
-    if not verdict.supported:
-        return verdict
-    ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+    ns = _marked(sentence, cited)
     texts = [cited[n] for n in ns] + [around[n] for n in ns if n in around]
-    if ties.tied(asked, sentence, texts):
+    if not verdict.supported or ties.tied(asked, sentence, texts):
         return verdict
     return claims.Verdict(False, ties.REASON)
 
