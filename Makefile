@@ -41,11 +41,11 @@ browser:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { \
 	    $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
-# `sciqa eval` (sciqa and the naive baseline) on evals/gold.jsonl and heldout.jsonl over the
-# bundled corpus, and on atlas.jsonl, fresh.jsonl and unseen.jsonl each over its own folder of
-# evals/collections alone, each failing below evals/thresholds.toml. Stores live in
-# build/eval-home, build/eval-atlas, build/eval-fresh and build/eval-unseen (synced first, so a
-# changed corpus or chunker is re-indexed), reports in build/eval.
+# `sciqa eval` (sciqa and the naive baseline) on evals/gold.jsonl, heldout.jsonl and amazon2.jsonl
+# over the bundled corpus, and on atlas, fresh, unseen, blind and blind2 (.jsonl) each over its own
+# folder of evals/collections alone, each failing below evals/thresholds.toml. Stores live in
+# build/eval-home and build/eval-<set> (synced first, so a changed corpus or chunker is
+# re-indexed), reports in build/eval.
 EVALS := \
   SCIQA_HOME=build/eval-home SCIQA_PROGRESS=false $(BIN)/sciqa ingest && \
   SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --out build/eval && \
@@ -55,7 +55,12 @@ EVALS := \
   SCIQA_HOME=build/eval-fresh SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/fresh && \
   SCIQA_HOME=build/eval-fresh $(BIN)/sciqa eval --gold evals/fresh.jsonl --out build/eval && \
   SCIQA_HOME=build/eval-unseen SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/unseen && \
-  SCIQA_HOME=build/eval-unseen $(BIN)/sciqa eval --gold evals/unseen.jsonl --out build/eval
+  SCIQA_HOME=build/eval-unseen $(BIN)/sciqa eval --gold evals/unseen.jsonl --out build/eval && \
+  SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --gold evals/amazon2.jsonl --out build/eval && \
+  SCIQA_HOME=build/eval-blind SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/blind && \
+  SCIQA_HOME=build/eval-blind $(BIN)/sciqa eval --gold evals/blind.jsonl --out build/eval && \
+  SCIQA_HOME=build/eval-blind2 SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/blind2 && \
+  SCIQA_HOME=build/eval-blind2 $(BIN)/sciqa eval --gold evals/blind2.jsonl --out build/eval
 SETSID := $(shell command -v setsid)
 
 evals: $(BIN)/sciqa

@@ -374,7 +374,7 @@ EVALS = Path(__file__).resolve().parents[1] / "evals"
 CORPUS = Path(__file__).resolve().parents[1] / "ingest" / "corpus"
 
 
-@pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl", "train.jsonl"])
+@pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl", "train.jsonl", "amazon2.jsonl"])
 def test_gold_items_hold_checkable_evidence(name: str) -> None:
     from sciqa.harness.gold import load_gold
     from sciqa.harness.metrics import fact_present, normalize
