@@ -367,6 +367,20 @@ def test_the_model_is_told_only_of_names_the_question_gives_that_stand_around_th
         # a date is a birth date only where the passage says so
         ("When was Merrow born?", "He was born in 1821.", "Merrow sighted it in 1821.", False),
         ("When was Merrow born?", "He was born in 1791.", "Merrow (1791-1850) sighted it.", True),
+        # the event asked about, not one the claim mentions on the way
+        (
+            "When did Vasić join?",
+            "Born in Zagreb, she joined in 2011.",
+            "She joined in 2011.",
+            True,
+        ),
+        # a comparison: the year the claim repeats, not every year asked
+        (
+            "How did 2009 compare with 2011?",
+            "In 2009 it made 4,100 t.",
+            "In 2009 it made 4,100 t.",
+            True,
+        ),
         # a claim that adds no number, or whose number the passage writes in words: not judged
         ("Who sighted it in 1821?", "Josiah Merrow did.", "Merrow sighted it in 1821.", True),
         ("How many were named?", "10 were named.", "Ten recipients were named.", True),

@@ -229,3 +229,21 @@ def test_an_index_whose_words_an_older_sciqa_read_is_built_again(tmp_path: Path)
     )
     assert saved_build(bm25) == build
     assert again.ingest([corpus]).chunks_added == 0  # nothing re-embedded
+
+
+def test_an_ingest_with_nothing_to_do_mends_an_older_sciqas_index(tmp_path: Path) -> None:
+    """The warning a reader gives when it cannot rebuild such an index says to run `sciqa
+    ingest`: that must rebuild it even when no document changed."""
+    corpus = write_corpus(tmp_path / "corpus")
+    home = tmp_path / "home"
+    make_pipeline(home).ingest([corpus])
+    bm25 = home / "store" / "bm25"
+    old = SparseIndex.read(bm25)
+    with old.db:
+        old.db.execute("DELETE FROM meta WHERE key = 'terms'")
+    old.close()
+    assert saved_build(bm25) is None  # no build of this collection
+    assert make_pipeline(home).ingest([corpus]).chunks_added == 0
+    index = SparseIndex.read(bm25)
+    assert index.terms_version == 2 and saved_build(bm25) is not None
+    index.close()

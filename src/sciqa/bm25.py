@@ -74,9 +74,14 @@ class Bm25:
             try:
                 if legacy(self.folder) or not (self.folder / FILE).exists():
                     raise FileNotFoundError(self.folder / FILE)
-                self._writer = SparseIndex.open(self.folder)
-                if self._writer.terms_version != TERMS_VERSION:  # made by an older sciqa
-                    self._writer.rebuild(self._chunks())
+                index = SparseIndex.open(self.folder)
+                try:
+                    if index.terms_version != TERMS_VERSION:  # made by an older sciqa
+                        index.rebuild(self._chunks())
+                except BaseException:
+                    index.close()
+                    raise
+                self._writer = index
             except (OSError, sqlite3.Error):
                 self._writer = build_on_disk(self.folder, self._chunks())
         return self._writer
@@ -128,7 +133,9 @@ def saved_build(folder: Path) -> str | None:
     except (OSError, sqlite3.Error):
         return None
     try:
-        return index.saved_build
+        # An index an older sciqa read words for is no build of this collection: an ingest
+        # (even one with nothing to do) rebuilds it.
+        return index.saved_build if index.terms_version == TERMS_VERSION else None
     except sqlite3.Error:
         return None
     finally:

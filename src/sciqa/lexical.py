@@ -170,12 +170,15 @@ def stem(word: str) -> str:
     return word
 
 
+# Letters that carry no accent to drop, written as English writes them without it.
+_PLAIN = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i"})
+
+
 def fold(text: str) -> str:
-    """``text`` lower-cased, without accents ("Vasić" -> "vasic"); letters that do not decompose
-    ("ø", "ß") stay."""
+    """``text`` lower-cased, without accents ("Vasić" -> "vasic", "Łódź" -> "lodz")."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_PLAIN))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

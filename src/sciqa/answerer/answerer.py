@@ -268,7 +268,7 @@ def answers_what_is_asked(question: Question, picked: Sequence[Candidate]) -> bo
     beside "Edmund Harrow directed the garden from 1849 to 1871"); a number the question names
     ("in 1925") must stand in a sentence or just before it ("3,100 pounds in 1850 and 8,900
     pounds in 1900" does not say 1925's income)."""
-    asked_numbers = types.numbers(question.text)
+    asked_numbers = types.standalone_numbers(question.text)  # not "1920s", "CO2", "HERON-2"
     return (
         holds_asked_value(question, [c.text for c in picked])
         and any(types.states_the_event(question.text, c.text) for c in picked)

@@ -125,8 +125,9 @@ def _steers(sentence: str) -> bool:
 # "Sleeping Beauty 2" (a capitalised word, then a Roman numeral or a number of 1-3 digits).
 _NUMBERED = re.compile(r"\b([A-Z][\w’'-]+)\s+((?:X{0,3})(?:IX|IV|V?I{0,3})|\d{1,3})(?![\w-])")
 # A name and the variant joined to it: "HERON-Lite", "HERON-2", "GPT-4" (a capital after the
-# hyphen: "X-ray" is no variant).
+# hyphen: "X-ray" is no variant; one of the variants compared has a digit or is an acronym).
 _VARIANT = re.compile(r"\b([A-Z][\w’']*[A-Za-z])-([A-Z0-9][A-Za-z0-9]*)(?![\w-])")
+_VERSION = re.compile(r"\d|^[A-Z]{2,}$")  # "2", "4o", "XL": a version, not a word
 
 
 def numbered_namesake(asked: str, sentence: str) -> str | None:
@@ -143,6 +144,8 @@ def numbered_namesake(asked: str, sentence: str) -> str | None:
             if asked[m.end() : m.end() + 2] in ("'s", "’s") and pattern is _NUMBERED:
                 continue  # "Lothair I's sons" may be answered by "Lothair II", one of them
             said = {n[2] for n in pattern.finditer(sentence) if n[1] == name and n[2]}
+            if pattern is _VARIANT and not any(_VERSION.search(v) for v in {numeral, *said}):
+                continue  # "Anglo-Saxon" and "Anglo-Norman" are no versions of one thing
             if said and numeral not in said:
                 return f"{name}{joint}{sorted(said)[0]}"
     return None

@@ -95,16 +95,19 @@ _PERCENT = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(rf"\b(?:{_DIGITS}){_SCALE}|{NUMBER_WORDS.pattern}", re.IGNORECASE)
+# A measure is a number (digits, or a number word: never "a", so "I am" and "a stone" are not
+# measures) and a unit of length, mass, area or volume, squared or cubed ("km2", "m²").
 _MEASURE_UNIT = (
-    r"(?:(?:square |cubic |nautical |statute )?(?:kilo|centi|milli)?(?:metres?|meters?|miles?)|"
-    r"km|cm|mm|m|mi|feet|foot|ft|inch(?:es)?|yards?|yd|(?:kilo|milli)?grams?|kg|g|mg|tonnes?|"
-    r"tons?|lbs?|ounces?|oz|stones?|hundredweight|hectares?|ha|acres?|"
-    r"(?:milli)?lit(?:re|er)s?|ml|gallons?|pints?|barrels?|cubits?|leagues?|fathoms?|knots?)"
+    r"(?:(?:square |sq\.? |cubic |nautical |statute )?(?:(?:kilo|centi|milli)?(?:metres?|meters?)|"
+    r"miles?|feet|foot|inch(?:es)?|yards?)|km|cm|mm|nm|mi|ft|yd|sq\.? ?(?:ft|mi|km|m)|"
+    r"(?:kilo|milli)?grams?|kg|mg|tonnes?|tons?|lbs?|ounces?|oz|hundredweight|hectares?|acres?|"
+    r"(?:milli)?lit(?:re|er)s?|ml|gallons?|pints?|barrels?|cubits?|leagues?|fathoms?)(?:[23²³])?"
 )
+_MEASURE_NUMBER = rf"(?:{_DIGITS}|(?!a\b|a few\b|half a\b|a half\b|a couple\b){_N}(?:[- ]{_N})*)"
 _MEASURE = re.compile(
-    rf"\b(?:{_DIGITS}|{_N}(?:[- ]{_N})*)(?:[- ]and[- ]a[- ]half)?[- ]?{_MEASURE_UNIT}\b"
-    r"(?![-'’]\w)|"  # "12 metres", "12m"; not "6 m-long"
-    rf"\b(?:{_DIGITS}|{_N}(?:[- ]{_N})*)-{_MEASURE_UNIT}\b",  # "a 17-metre tower"
+    rf"\b{_MEASURE_NUMBER}(?:[- ]and[- ]a[- ]half)?(?:[- ]|(?<=\d))(?:{_MEASURE_UNIT}|m|g)\b"
+    r"(?![-'’]\w)|"  # "12 metres", "12m", "12 km2"; not "6 m-long"
+    rf"\b{_MEASURE_NUMBER}-(?:{_MEASURE_UNIT}|m)\b",  # "a 17-metre tower"
     re.IGNORECASE,
 )
 
@@ -188,11 +191,13 @@ _EXPECT: list[tuple[re.Pattern[str], str, bool]] = [
     # ahead" can be either.
     (re.compile(r"\bhow (?:long|far)\b(?! ago)", re.I), EXTENT, False),
     (re.compile(r"\bfor how many\b|\bwhat (?:duration|period)\b", re.I), DURATION, False),
+    # "What was the length of his reign?" asks a duration as well as "How long is the tunnel?".
+    (re.compile(r"\bwhat(?: is| was|'s)?(?: the)? (?:length|distance)\b", re.I), EXTENT, False),
     (
+        # Not "how high": "How high was inflation?" asks a share.
         re.compile(
-            r"\bhow (?:tall|high|deep|wide|heavy|thick)\b|"
-            r"\bwhat(?: is| was|'s)?(?: the)? (?:height|length|width|depth|weight|distance|"
-            r"thickness|area)\b",
+            r"\bhow (?:tall|deep|wide|heavy|thick)\b|"
+            r"\bwhat(?: is| was|'s)?(?: the)? (?:height|width|depth|weight|thickness|area)\b",
             re.I,
         ),
         MEASURE,
@@ -369,3 +374,16 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 def numbers(text: str) -> set[str]:
     """The numbers written in ``text`` as digits, normalised ("201,300" -> "201300")."""
     return {m.group(0).replace(",", "").rstrip(".") for m in re.finditer(_DIGITS, text)}
+
+
+_STANDALONE = re.compile(rf"(?<![\w.,])(?:{_DIGITS})(?![\w]|[.,]\d)")
+
+
+def standalone_numbers(text: str) -> set[str]:
+    """The numbers ``text`` names on their own, normalised: "in 1925", "3,100"; not the digits
+    of "1920s", "CO2", "19th" or "HERON-2" (part of a word or a name)."""
+    return {
+        m.group(0).replace(",", "").rstrip(".")
+        for m in _STANDALONE.finditer(text)
+        if not text[: m.start()].endswith("-")
+    }
