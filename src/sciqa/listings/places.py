@@ -5,10 +5,11 @@ subdivisions ("Washington", "Scotland") and the words of the line ("Tel Aviv")."
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 import pycountry
+
+from sciqa import lexical
 
 # Country names said with "the": "in the United States", "in the Netherlands".
 TAKES_THE = re.compile(
@@ -38,9 +39,8 @@ _COUNTRY_NAMES = {
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: 'Karnātaka' -> 'karnataka'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    """Lower case without accents: 'Karnātaka' -> 'karnataka' (:func:`sciqa.lexical.fold`)."""
+    return lexical.fold(text).strip()
 
 
 def country_code(name: str) -> str | None:
