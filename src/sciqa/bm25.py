@@ -107,11 +107,9 @@ class Bm25:
         return saved_build(self.folder)
 
 
-def build_on_disk(
-    folder: Path, chunks: Iterable[tuple[str, str, str]], *, seal: str | None = None
-) -> SparseIndex:
+def build_on_disk(folder: Path, chunks: Iterable[tuple[str, str, str]]) -> SparseIndex:
     """Index ``chunks`` into ``folder``, in one transaction, over what was there (a garbled file
-    or an older sciqa's bm25s index is deleted first); named build ``seal`` when given."""
+    or an older sciqa's bm25s index is deleted first)."""
     try:
         if legacy(folder):
             raise FileNotFoundError(folder / FILE)
@@ -120,8 +118,6 @@ def build_on_disk(
         discard(folder)
         index = SparseIndex.open(folder)
     index.rebuild(chunks)
-    if seal:
-        index.seal(seal)
     return index
 
 
@@ -175,32 +171,32 @@ def load_or_build(
     the saved index matches if it holds ``count()`` chunks.
 
     Built on disk, holding ``lock()`` (the ingest lock, not waited for), when there is none, it
-    is an older sciqa's bm25s index (migrated once, and named as the manifest names the
-    collection) or the build is unknown and the count differs; else built in memory (an ingest
-    holds the lock, the saved index is garbled or names another build) with a warning.
+    is an older sciqa's (a bm25s folder, or words read by another ``lexical.terms``: migrated
+    once, and named as the manifest names the collection) or the build is unknown and the count
+    differs; else built in memory (an ingest holds the lock, the saved index is garbled or
+    names another build) with a warning.
     """
     problem: Exception | None = None
     if not legacy(folder) and (folder / FILE).exists():
         try:
             index = SparseIndex.read(folder)
-            index.lexicon  # noqa: B018 (reads every term: a garbled file fails here, not later)
-            if index.terms_version != TERMS_VERSION:  # an older sciqa read words otherwise
+            if index.terms_version != TERMS_VERSION:  # an older sciqa read words otherwise:
+                index.close()  # built again, as if there were none
+            else:
+                index.lexicon  # noqa: B018 (reads every term: a garbled file fails here)
+                if build == "":
+                    log.warning(
+                        "sciqa: warning: an ingest into %s is running or did not finish; "
+                        "answering from what is stored so far. Run `sciqa ingest` again to "
+                        "finish it",
+                        folder.parent,
+                    )
+                    return index
+                if index.saved_build == build if build else index.count() == count():
+                    return index
                 index.close()
-                with contextlib.suppress(Exception), lock():
-                    return build_on_disk(folder, chunks(), seal=build or None)
-                raise ValueError("its words were read by an older sciqa")
-            if build == "":
-                log.warning(
-                    "sciqa: warning: an ingest into %s is running or did not finish; answering "
-                    "from what is stored so far. Run `sciqa ingest` again to finish it",
-                    folder.parent,
-                )
-                return index
-            if index.saved_build == build if build else index.count() == count():
-                return index
-            index.close()
-            if build:
-                problem = ValueError(f"it is not build {build}")
+                if build:
+                    problem = ValueError(f"it is not build {build}")
         except Exception as e:  # a garbled or half-copied index: it is only derived data
             problem = e
     if problem is None or build is None:
