@@ -97,9 +97,8 @@ class Checker:
         documents hold)."""
         if not verdict.supported:
             return verdict
-        ns = _marked(sentence, cited)
-        texts = [cited[n] for n in ns]
-        names = claims.named_around(asked, texts, [around[n] for n in ns if n in around])
+        texts, documents = _sources(sentence, cited, around)
+        names = claims.named_around(asked, texts, documents)
         if self.verifier is None:
             return verdict
         # A question that asks two things may be answered a part at a time: a sentence is read
@@ -112,9 +111,12 @@ class Checker:
         return claims.Verdict(False, verification.REASON)
 
 
-def _marked(sentence: str, cited: dict[int, str]) -> list[int]:
-    """The passages ``sentence`` cites, or all of them when it marks none."""
-    return [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+def _sources(
+    sentence: str, cited: dict[int, str], around: dict[int, str]
+) -> tuple[list[str], list[str]]:
+    """The passages ``sentence`` cites (all of them when it marks none) and their documents."""
+    ns = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in cited] or list(cited)
+    return [cited[n] for n in ns], [around[n] for n in ns if n in around]
 
 
 def _tied_verdict(
@@ -126,9 +128,10 @@ def _tied_verdict(
 ) -> claims.Verdict:
     """``verdict``, or a failing one when no cited passage (nor its document) gives the
     sentence's value for what the question asks about (:func:`sciqa.ties.tied`)."""
-    ns = _marked(sentence, cited)
-    texts = [cited[n] for n in ns] + [around[n] for n in ns if n in around]
-    if not verdict.supported or ties.tied(asked, sentence, texts):
+    if not verdict.supported:
+        return verdict
+    texts, documents = _sources(sentence, cited, around)
+    if ties.tied(asked, sentence, [*texts, *documents]):
         return verdict
     return claims.Verdict(False, ties.REASON)
 

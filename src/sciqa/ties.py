@@ -31,12 +31,13 @@ def tied(question: str, claim: str, texts: Sequence[str]) -> bool:
     claim = strip_markers(claim)
     asked = types.standalone_numbers(question)
     given = types.numbers(claim) - types.numbers(question)
-    if not given or not any(given & types.numbers(t) for t in texts):
+    holding = [t for t in texts if given & types.numbers(t)]  # only these are read sentence-wise
+    if not given or not holding:
         return True
     # The question's numbers the claim repeats ("in 2009", of "2009 and 2011"), or all of them
     # when it repeats none ("4,100 tonnes" for "How many tonnes in 2011?").
     asked = (asked & types.numbers(claim)) or asked
-    for text in texts:
+    for text in holding:
         before: list[str] = []
         for sentence in (s.text for s in split_sentences(Span(0, len(text), text))):
             if (

@@ -136,16 +136,18 @@ def numbered_namesake(asked: str, sentence: str) -> str | None:
     "HERON-2" for "What error does HERON-Lite achieve?"): the same name with another numeral or
     variant, and never with the asked one; else None."""
     asked = asked.strip()
-    for pattern, joint in ((_NUMBERED, " "), (_VARIANT, "-")):
+    # "Lothair I's sons" may be answered by "Lothair II", one of them; "Anglo-Saxon" and
+    # "Anglo-Norman" are no versions of one thing.
+    for pattern, joint, versions_only in ((_NUMBERED, " ", False), (_VARIANT, "-", True)):
         for m in pattern.finditer(asked):
             name, numeral = m[1], m[2]
             if not numeral or not m.start():  # the question's opening word is no name
                 continue
-            if asked[m.end() : m.end() + 2] in ("'s", "’s") and pattern is _NUMBERED:
-                continue  # "Lothair I's sons" may be answered by "Lothair II", one of them
+            if not versions_only and asked[m.end() : m.end() + 2] in ("'s", "’s"):
+                continue
             said = {n[2] for n in pattern.finditer(sentence) if n[1] == name and n[2]}
-            if pattern is _VARIANT and not any(_VERSION.search(v) for v in {numeral, *said}):
-                continue  # "Anglo-Saxon" and "Anglo-Norman" are no versions of one thing
+            if versions_only and not any(_VERSION.search(v) for v in {numeral, *said}):
+                continue
             if said and numeral not in said:
                 return f"{name}{joint}{sorted(said)[0]}"
     return None

@@ -376,14 +376,10 @@ def numbers(text: str) -> set[str]:
     return {m.group(0).replace(",", "").rstrip(".") for m in re.finditer(_DIGITS, text)}
 
 
-_STANDALONE = re.compile(rf"(?<![\w.,])(?:{_DIGITS})(?![\w]|[.,]\d)")
+_STANDALONE = re.compile(rf"(?<![\w.,-])(?:{_DIGITS})(?![\w]|[.,]\d)")
 
 
 def standalone_numbers(text: str) -> set[str]:
     """The numbers ``text`` names on their own, normalised: "in 1925", "3,100"; not the digits
     of "1920s", "CO2", "19th" or "HERON-2" (part of a word or a name)."""
-    return {
-        m.group(0).replace(",", "").rstrip(".")
-        for m in _STANDALONE.finditer(text)
-        if not text[: m.start()].endswith("-")
-    }
+    return {m.group(0).replace(",", "").rstrip(".") for m in _STANDALONE.finditer(text)}
