@@ -280,6 +280,16 @@ def test_a_sentence_must_speak_of_the_event_and_the_numbers_asked(
     assert answers_what_is_asked(Question(question), [_candidate(previous, sentence)]) is answers
 
 
+def test_one_sentence_keeps_every_rule() -> None:
+    # Before: the value from one sentence and the year from the other passed together.
+    question = Question("How many people watched the 1983 County Cup final?")
+    semi = _candidate("", "In March 2019, 1,950 people watched the County Cup semi-final.")
+    final = _candidate("", "The club won the County Cup for the first time in 1983.")
+    assert not answers_what_is_asked(question, [semi, final])
+    answered = _candidate("", "In 1983, 1,200 people watched the County Cup final.")
+    assert answers_what_is_asked(question, [semi, answered])
+
+
 def test_words_of_any_script_are_one_term_read_without_accents() -> None:
     # Before: "Vasić's" was "vasi" and "s", "Zürich" was "z" and "rich".
     assert terms("Who was Vasić's co-author?") == ["vasic", "co", "author"]

@@ -262,17 +262,21 @@ def pick(question: Question, ranked: list[Candidate]) -> list[Candidate]:
 
 
 def answers_what_is_asked(question: Question, picked: Sequence[Candidate]) -> bool:
-    """Rules no fitted weight outvotes, each general English, each a near miss's tell: a
-    question asking for a value needs one of its kind (:func:`holds_asked_value`); one asking
-    of a birth or a death needs a sentence that speaks of one ("When did Edmund Harrow die?"
-    beside "Edmund Harrow directed the garden from 1849 to 1871"); a number the question names
-    ("in 1925") must stand in a sentence or just before it ("3,100 pounds in 1850 and 8,900
-    pounds in 1900" does not say 1925's income)."""
+    """Rules no fitted weight outvotes, each general English, each a near miss's tell, and all
+    kept by one sentence (the one that answers; two sentences cannot answer together, one with
+    the value and the other with the year asked about): a question asking for a value needs
+    one of its kind (:func:`holds_asked_value`); one asking of a birth or a death needs a
+    sentence that speaks of one ("When did Edmund Harrow die?" beside "Edmund Harrow directed
+    the garden from 1849 to 1871"); a number the question names ("in 1925") must stand in the
+    sentence or just before it ("3,100 pounds in 1850 and 8,900 pounds in 1900" does not say
+    1925's income, nor "1,950 watched the 2019 semi-final" beside "won the final in 1983" the
+    attendance at the 1983 final)."""
     asked_numbers = types.standalone_numbers(question.text)  # not "1920s", "CO2", "HERON-2"
-    return (
-        holds_asked_value(question, [c.text for c in picked])
-        and any(types.states_the_event(question.text, c.text) for c in picked)
-        and any(asked_numbers <= types.numbers(c.window) for c in picked)
+    return any(
+        holds_asked_value(question, [c.text])
+        and types.states_the_event(question.text, c.text)
+        and asked_numbers <= types.numbers(c.window)
+        for c in picked
     )
 
 
