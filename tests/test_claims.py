@@ -390,3 +390,35 @@ def test_a_claims_value_must_stand_with_what_the_question_ties_it_to(
     question: str, claim: str, passage: str, tied: bool
 ) -> None:
     assert ties.tied(question, claim, [passage]) is tied
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "alike"),
+    [
+        # before: every word stood in the passage, so "214 appearances" passed
+        (
+            "Lorraine Tate made 214 appearances between 1976 and 1991. [1]",
+            "Lorraine Tate, who scored 214 goals between 1976 and 1991, still the club record.",
+            False,
+        ),
+        ("Tate scored 214 goals. [1]", "Tate scored 214 goals in all competitions.", True),
+        # what it counts may come a few words on
+        ("It carried 910,000 passengers.", "It carried 910,000 of its passengers.", True),
+        ("It read 1,000 characters a second.", "It ran 1,000 instructions per second.", False),
+        # units are values, spelt more than one way: not judged here
+        ("It is 412 meters long. [1]", "The bridge is 412 metres long.", True),
+        # a number the passage does not write in digits is the lexical check's
+        ("10 were named.", "Ten recipients were named.", True),
+    ],
+)
+def test_a_claims_number_must_count_what_the_passage_counts(
+    claim: str, passage: str, alike: bool
+) -> None:
+    assert ties.counts_alike("How many?", claim, [passage]) is alike
+
+
+def test_a_count_the_question_gives_is_not_asked_of_the_passage() -> None:
+    question = "Did the 30 new stations open in 2003?"
+    passage = ["Of those 30, eight opened in 2003."]
+    assert ties.counts_alike(question, "The 30 stations opened in 2003.", passage)
+    assert not ties.counts_alike("Did they open?", "The 30 stations opened in 2003.", passage)

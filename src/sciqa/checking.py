@@ -4,7 +4,9 @@ Each answer sentence is checked against the passages it cites (:mod:`sciqa.claim
 numbers, names and rare words must stand there; the question's names may stand in the cited
 passage's document). A sentence that cites the wrong passage is cited again to the one that
 holds it (:func:`reattributed`). A sentence's value must stand in its passage with what the
-question ties it to (:func:`sciqa.ties.tied`: the year asked about, the birth or death stated).
+question ties it to (:func:`sciqa.ties.tied`: the year asked about, the birth or death stated),
+and count what the passage counts with it (:func:`sciqa.ties.counts_alike`: "214 goals" is no
+"214 appearances").
 Then, when a model is given, it is asked whether each cited
 passage states its sentence (:mod:`sciqa.verification`). What fails is taken out and listed in
 ``Answer.removed``; with nothing cited left, the answer is "not in the documents".
@@ -131,9 +133,11 @@ def _tied_verdict(
     if not verdict.supported:
         return verdict
     texts, documents = _sources(sentence, cited, around)
-    if ties.tied(asked, sentence, [*texts, *documents]):
-        return verdict
-    return claims.Verdict(False, ties.REASON)
+    if not ties.tied(asked, sentence, [*texts, *documents]):
+        return claims.Verdict(False, ties.REASON)
+    if not ties.counts_alike(asked, sentence, [*texts, *documents]):
+        return claims.Verdict(False, ties.COUNTS_REASON)
+    return verdict
 
 
 def _speaker_verdict(

@@ -7,18 +7,30 @@ December 1821" when that is the date the island was sighted. So a number the cla
 the question does not) must stand in a sentence of a cited passage that, with the two
 sentences before it, holds the numbers the question names (those the claim repeats, or all),
 and that speaks of the birth or death the question asks about (the rules the offline answerer
-keeps, :mod:`sciqa.answerer.answerer`).
+keeps, :mod:`sciqa.answerer.answerer`). And a number must count what the passage counts with it
+(:func:`counts_alike`): "Lorraine Tate made 214 appearances" does not follow from "Lorraine Tate
+scored 214 goals", though every word of it stands in the passage (the question's own words,
+"appearances", are not required of a passage: models echo them).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sciqa.answerer import types
 from sciqa.documents import Span
+from sciqa.lexical import terms
 from sciqa.text import split_sentences, strip_markers
 
 REASON = "the cited passage gives it for something other than what was asked"
+COUNTS_REASON = "the cited passage counts something else with that number"
+# A number and the word after it that says what it counts: "214 goals", "31 new stations".
+_COUNT = re.compile(
+    r"(?<![\w.,-])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s+"
+    r"(?:(?:more|fewer|other|new|different|separate|extra)\s+)?([^\W\d_][\w-]*)"
+)
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
 
 
 def tied(question: str, claim: str, texts: Sequence[str]) -> bool:
@@ -48,3 +60,33 @@ def tied(question: str, claim: str, texts: Sequence[str]) -> bool:
                 return True
             before.append(sentence)
     return False
+
+
+def counted(text: str) -> set[tuple[str, str]]:
+    """(number, stem of what it counts) for each number written as digits and followed by a
+    word that is no unit ("12 metres" is a measure, and "metres" is spelt "meters" too)."""
+    found = set()
+    for m in _COUNT.finditer(text):
+        word = m.group(2)
+        if types.UNIT.fullmatch(word) or not (stem := terms(word)):
+            continue
+        found.add((m.group(1).replace(",", ""), stem[0]))
+    return found
+
+
+def counts_alike(question: str, claim: str, texts: Sequence[str]) -> bool:
+    """Whether each number ``claim`` gives with what it counts ("made 214 appearances") is
+    followed within six words, in one of ``texts``, by the same word: a passage that says
+    "scored 214 goals" gives 214 for goals, not appearances. A number no text writes as digits
+    is not judged here, nor one the question gives with the same word."""
+    given = counted(strip_markers(claim)) - counted(question)
+    if not given:
+        return True
+    after: dict[str, set[str]] = {}
+    for text in texts:
+        for m in _NUMBER.finditer(text):
+            if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in ".,"):
+                continue
+            words = set(terms(" ".join(text[m.end() :].split()[:6])))
+            after.setdefault(m.group(0).replace(",", ""), set()).update(words)
+    return all(n not in after or word in after[n] for n, word in given)

@@ -371,6 +371,13 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+# A unit after a number (a length, a mass, a time, a currency, "per", "percent"): a value's
+# measure, not the thing it counts ("12 metres" against "31 stations").
+UNIT = re.compile(
+    rf"(?:{_MEASURE_UNIT}|{_UNIT}|{_CURRENCY_WORD}|per|percent|m|g|am|pm|bc|ad)", re.IGNORECASE
+)
+
+
 def numbers(text: str) -> set[str]:
     """The numbers written in ``text`` as digits, normalised ("201,300" -> "201300")."""
     return {m.group(0).replace(",", "").rstrip(".") for m in re.finditer(_DIGITS, text)}
