@@ -41,9 +41,10 @@ browser:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { \
 	    $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
-# `sciqa eval` (sciqa and the naive baseline) on evals/gold.jsonl, heldout.jsonl and amazon2.jsonl
-# over the bundled corpus, and on atlas, fresh, unseen, blind and blind2 (.jsonl) each over its own
-# folder of evals/collections alone, each failing below evals/thresholds.toml. Stores live in
+# `sciqa eval` (sciqa and the naive baseline) on evals/gold.jsonl, heldout.jsonl, amazon2.jsonl
+# and amazon3.jsonl over the bundled corpus, and on atlas, fresh, unseen, blind, blind2 and blind3
+# (.jsonl) each over its own folder of evals/collections alone, each failing below
+# evals/thresholds.toml. Stores live in
 # build/eval-home and build/eval-<set> (synced first, so a changed corpus or chunker is
 # re-indexed), reports in build/eval.
 EVALS := \
@@ -60,7 +61,10 @@ EVALS := \
   SCIQA_HOME=build/eval-blind SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/blind && \
   SCIQA_HOME=build/eval-blind $(BIN)/sciqa eval --gold evals/blind.jsonl --out build/eval && \
   SCIQA_HOME=build/eval-blind2 SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/blind2 && \
-  SCIQA_HOME=build/eval-blind2 $(BIN)/sciqa eval --gold evals/blind2.jsonl --out build/eval
+  SCIQA_HOME=build/eval-blind2 $(BIN)/sciqa eval --gold evals/blind2.jsonl --out build/eval && \
+  SCIQA_HOME=build/eval-home $(BIN)/sciqa eval --gold evals/amazon3.jsonl --out build/eval && \
+  SCIQA_HOME=build/eval-blind3 SCIQA_PROGRESS=false $(BIN)/sciqa ingest evals/collections/blind3 && \
+  SCIQA_HOME=build/eval-blind3 $(BIN)/sciqa eval --gold evals/blind3.jsonl --out build/eval
 SETSID := $(shell command -v setsid)
 
 evals: $(BIN)/sciqa

@@ -54,6 +54,17 @@ COLLECTIONS = {
     "amazon": (default_corpus(), [EVALS / "gold.jsonl", EVALS / "train.jsonl"]),
     "atlas": (EVALS / "collections" / "atlas", [EVALS / "atlas.jsonl"]),
 }
+# Sets never fitted on, for --check and --sweep (the Amazon ones over the bundled corpus).
+CHECKS = {
+    "heldout": (default_corpus(), [EVALS / "heldout.jsonl"]),
+    "amazon2": (default_corpus(), [EVALS / "amazon2.jsonl"]),
+    **{
+        name: (EVALS / "collections" / name, [EVALS / f"{name}.jsonl"])
+        for name in ("fresh", "unseen", "blind", "blind2")
+    },
+}
+FITTED = list(COLLECTIONS)
+COLLECTIONS.update(CHECKS)
 # Which way each answerability feature may push: +1 more of it never makes an answer less
 # likely, -1 never more likely, 0 free.
 QUESTION_SIGNS = {
@@ -256,23 +267,52 @@ def pick_threshold(
     return best[1]
 
 
+def sweep(names: list[str]) -> None:
+    """Each collection's net score (and the share of its answerable questions declined) with
+    the shipped weights at each threshold: what picking one trades on each."""
+    embeddings = make_embeddings(Settings())
+    thresholds = [round(t, 3) for t in np.arange(0.40, 0.701, 0.05)]
+    print("threshold " + " ".join(f"{t:>11.2f}" for t in thresholds))
+    for name in names:
+        answerer, cases = load_cases(name, embeddings, Model.blank())
+        shipped = Model.shipped()
+        row = [
+            evaluate(answerer, cases, Model(shipped.sentence, shipped.question, t))
+            for t in thresholds
+        ]
+        print(
+            f"{name:9} " + " ".join(f"{s['net']:+.3f} ({s['false_abstention']:.2f})" for s in row)
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fit", nargs="+", default=list(COLLECTIONS), choices=list(COLLECTIONS))
+    ap.add_argument("--fit", nargs="+", default=FITTED, choices=list(COLLECTIONS))
     ap.add_argument("--check", nargs="*", default=[], choices=list(COLLECTIONS))
     ap.add_argument("--max-false-abstention", type=float, default=0.20)
     ap.add_argument(
         "--threshold-only", action="store_true", help="keep the shipped weights, pick the threshold"
     )
+    ap.add_argument("--threshold", type=float, help="write this threshold instead of picking one")
+    ap.add_argument(
+        "--sweep",
+        action="store_true",
+        help="print each collection's net score at thresholds 0.40-0.70 (shipped weights)",
+    )
     ap.add_argument("--no-write", action="store_true", help="print the figures only")
     args = ap.parse_args()
+    if args.sweep:
+        sweep(args.check or list(COLLECTIONS))
+        return
     os.environ.setdefault("SCIQA_PROGRESS", "false")
     embeddings = make_embeddings(Settings())
     loaded = {n: load_cases(n, embeddings, Model.blank()) for n in {*args.fit, *args.check}}
     answerers = [loaded[n][0] for n in args.fit]
     fitting = [loaded[n][1] for n in args.fit]
     model = Model.shipped() if args.threshold_only else fit(answerers, fitting)
-    threshold = pick_threshold(answerers, fitting, model, args.max_false_abstention)
+    threshold = args.threshold
+    if threshold is None:
+        threshold = pick_threshold(answerers, fitting, model, args.max_false_abstention)
     model = Model(model.sentence, model.question, threshold)
     report = {n: evaluate(loaded[n][0], loaded[n][1], model) for n in loaded}
     print(f"threshold {threshold:.3f}")
@@ -294,6 +334,11 @@ def main() -> None:
         "fitted": fitted,
         "threshold_picked_on": picked_on,
         "threshold_picked": date.today().isoformat(),
+        "threshold_rule": (
+            f"given (--threshold {threshold}; evals/calibrate.py --sweep shows what it trades)"
+            if args.threshold is not None
+            else f"best mean net, declining at most {args.max_false_abstention:.0%} of each"
+        ),
         "figures": report,
     }
     path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

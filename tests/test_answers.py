@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sciqa import NOT_FOUND, Pipeline
+from sciqa import NOT_FOUND, Pipeline, Settings
 from sciqa.harness.evaluation import score
 from sciqa.harness.gold import load_gold
 from sciqa.harness.summary import summarize
@@ -17,10 +17,11 @@ from .conftest import ANSWER_KEYS, CORPUS, ROOT
 
 # Floors a question or so below what was measured when the answerer was last calibrated (see
 # README "Quality"); they catch regressions, with a question of slack for the last-bit noise of
-# the embeddings. Issue 12's targets are 0.85 / 0.80 / 0.08; see README for where they stand.
+# the embeddings. Issue 12's targets are 0.85 / 0.80 / 0.08; see README for where they stand
+# (the threshold 0.55 trades right answers for fewer wrong ones: README, "Quality").
 FLOORS = {
-    "gold.jsonl": {"answered_correctly": 0.66, "abstain_recall": 0.77, "false_abstention": 0.21},
-    "heldout.jsonl": {"answered_correctly": 0.73, "abstain_recall": 0.6, "false_abstention": 0.17},
+    "gold.jsonl": {"answered_correctly": 0.58, "abstain_recall": 0.86, "false_abstention": 0.32},
+    "heldout.jsonl": {"answered_correctly": 0.56, "abstain_recall": 0.7, "false_abstention": 0.37},
 }
 
 
@@ -90,7 +91,7 @@ def test_follow_up_uses_the_conversation(pipeline: Pipeline) -> None:
 
 
 def test_answer_is_a_frozen_project_type(pipeline: Pipeline) -> None:
-    answer = pipeline.ask("Who wrote The Ethical Algorithm?")
+    answer = pipeline.ask("Who are the authors of The Ethical Algorithm?")
     with pytest.raises(AttributeError):
         answer.answer = "x"  # type: ignore[misc]
     d = answer.to_dict()
@@ -120,8 +121,16 @@ def test_misspelt_question_is_searched_as_the_documents_spell_it(pipeline: Pipel
     assert any("think broadly" in c.quote for c in answer.citations)
 
 
-def test_a_question_asking_two_things_is_answered_from_both_documents(pipeline: Pipeline) -> None:
-    answer = pipeline.ask(
+@pytest.fixture(scope="module")
+def lenient(built_home: Path) -> Pipeline:
+    """The pipeline at the answerability threshold used before 2026-12-07 (0.45): for what the
+    answerer does with a question once it passes the threshold. The threshold 0.55 declines
+    the salary and the book's month below (answerability 0.49 and about 0.5)."""
+    return Pipeline(Settings(home=built_home, progress=False, min_score=0.45))
+
+
+def test_a_question_asking_two_things_is_answered_from_both_documents(lenient: Pipeline) -> None:
+    answer = lenient.ask(
         "Amazon started a fairness program with NSF in 2019. What is it called, and in which "
         "month of that year did Kearns and Roth publish their book on socially aware algorithms?"
     )
@@ -132,17 +141,18 @@ def test_a_question_asking_two_things_is_answered_from_both_documents(pipeline: 
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
 
 
-def test_a_detail_from_a_document_about_another_subject_is_declined(pipeline: Pipeline) -> None:
+def test_a_detail_from_a_document_about_another_subject_is_declined(lenient: Pipeline) -> None:
     # The collection holds salaries and weekly hours, but only in job listings that never
-    # name an Amazon Scholar: quoting one would answer about another role.
+    # name an Amazon Scholar: quoting one would answer about another role. The subject check
+    # declines them, not the threshold: so at the lower one too.
     for question in (
         "What is the salary of an Amazon Scholar?",
         "How many hours per week do Amazon Scholars work?",
     ):
-        answer = pipeline.ask(question)
+        answer = lenient.ask(question)
         assert answer.abstained and answer.citations == (), (question, answer.answer)
     # Asked about a role the listings do name, the same kind of detail is answered.
-    listed = pipeline.ask("What is the base salary range for the Economist role in Sunnyvale?")
+    listed = lenient.ask("What is the base salary range for the Economist role in Sunnyvale?")
     assert not listed.abstained and "$" in listed.answer
 
 

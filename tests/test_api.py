@@ -21,10 +21,10 @@ def test_all_names_exist_and_nothing_public_is_missing() -> None:
 def test_module_level_functions_use_one_shared_pipeline(built_home, monkeypatch) -> None:
     monkeypatch.setenv("SCIQA_HOME", str(built_home))
     sciqa.default_pipeline.cache_clear()
-    answer = sciqa.ask("Who wrote The Ethical Algorithm?")
+    answer = sciqa.ask("Who are the authors of The Ethical Algorithm?")
     assert "Kearns" in answer.answer and answer.citations
     assert sciqa.default_pipeline() is sciqa.default_pipeline()
-    pieces = list(sciqa.stream("Who wrote The Ethical Algorithm?"))
+    pieces = list(sciqa.stream("Who are the authors of The Ethical Algorithm?"))
     final = pieces[-1]
     assert isinstance(final, sciqa.Answer) and "".join(pieces[:-1]) == final.answer
     assert len(pieces) - 1 == len(final.citations) >= 1  # one quoted sentence at a time

@@ -129,7 +129,8 @@ def test_ask_stdin_answers_each_line_in_order(home_copy: Path) -> None:
 
 def test_ask_stdin_a_line_that_is_not_utf8_is_that_lines_error(home_copy: Path) -> None:
     """Issue 15, item 6: was exit 2 at line 2, and line 3 never answered."""
-    stdin = f"{QUESTION}\nWhen \xff?\nWho wrote The Ethical Algorithm?\n".encode("latin-1")
+    lines = f"{QUESTION}\nWhen \xff?\nWho are the authors of The Ethical Algorithm?\n"
+    stdin = lines.encode("latin-1")
     for as_json in (True, False):
         args = ["ask", "-", *(["--json"] if as_json else [])]
         done = invoke_cli(*args, home=home_copy, stdin=stdin)

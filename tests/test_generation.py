@@ -433,7 +433,7 @@ def test_openai_answerer_without_configuration_says_what_to_set() -> None:
 
 # -- when the model fails: the offline answer, with a notice -----------------------------------
 
-WHO = "Who wrote The Ethical Algorithm?"
+WHO = "Who are the authors of The Ethical Algorithm?"
 
 
 class BreaksMidAnswer(GenericFakeChatModel):

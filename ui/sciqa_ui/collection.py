@@ -93,7 +93,7 @@ def coverage_html(collection: Collection) -> str:
 BUNDLED_EXAMPLES: tuple[str, ...] = (
     "When did Amazon launch the Amazon Scholars program?",
     "How much funding does the Fairness in AI program provide?",
-    "Who wrote The Ethical Algorithm?",
+    "Who are the authors of The Ethical Algorithm?",
     "Why is operations planning at Amazon uncertain?",
     "Which topics did Amazon's ICLR papers cover?",
     "What does a Machine Learning Scientist in Luxembourg work on?",
