@@ -67,9 +67,11 @@ class Checker:
                 for p, n in order.items()
             }
             verdicts = [(s, _speaker_verdict(s, v, whose)) for s, v in verdicts]
-        verdicts = [(s, _tied_verdict(asked, s, v, cited, around or {})) for s, v in verdicts]
-        if self.verifier is not None:
-            verdicts = [(s, self._read(asked, s, v, cited, around or {})) for s, v in verdicts]
+        verdicts = _recheck(verdicts, cited, around or {}, lambda s, t, d: _untied(asked, s, t + d))
+        if (verifier := self.verifier) is not None:
+            verdicts = _recheck(
+                verdicts, cited, around or {}, lambda s, t, d: _misread(verifier, asked, s, t, d)
+            )
         if any(not v.supported for _, v in verdicts):
             kept = citations.drop(text, [v.supported for _, v in verdicts])
             text, markers = citations.renumber(kept, order, len(given))
@@ -86,32 +88,6 @@ class Checker:
         cites = citations.cite(text, given, order)
         return Answer(question, text, False, cites, model=model, removed=removed)
 
-    def _read(
-        self,
-        asked: str,
-        sentence: str,
-        verdict: claims.Verdict,
-        cited: dict[int, str],
-        around: dict[int, str],
-    ) -> claims.Verdict:
-        """``verdict``, or a failing one when the model reads the sentence's cited passages
-        as not answering the question as it does (told which of the question's names their
-        documents hold)."""
-        if not verdict.supported:
-            return verdict
-        texts, documents = _sources(sentence, cited, around)
-        names = claims.named_around(asked, texts, documents)
-        if self.verifier is None:
-            return verdict
-        # A question that asks two things may be answered a part at a time: a sentence is read
-        # as the answer to the whole, then to each part, until one is TRUE (or the reply says
-        # neither).
-        parts = standalone_parts(asked) if asked else []
-        for part in dict.fromkeys([asked, *parts]):
-            if verification.states(self.verifier, part, sentence, texts, names) is not False:
-                return verdict
-        return claims.Verdict(False, verification.REASON)
-
 
 def _sources(
     sentence: str, cited: dict[int, str], around: dict[int, str]
@@ -121,23 +97,48 @@ def _sources(
     return [cited[n] for n in ns], [around[n] for n in ns if n in around]
 
 
-def _tied_verdict(
-    asked: str,
-    sentence: str,
-    verdict: claims.Verdict,
+def _recheck(
+    verdicts: list[tuple[str, claims.Verdict]],
     cited: dict[int, str],
     around: dict[int, str],
-) -> claims.Verdict:
-    """``verdict``, or a failing one when no cited passage (nor its document) gives the
-    sentence's value for what the question asks about (:func:`sciqa.ties.tied`)."""
-    if not verdict.supported:
-        return verdict
-    texts, documents = _sources(sentence, cited, around)
-    if not ties.tied(asked, sentence, [*texts, *documents]):
-        return claims.Verdict(False, ties.REASON)
-    if not ties.counts_alike(asked, sentence, [*texts, *documents]):
-        return claims.Verdict(False, ties.COUNTS_REASON)
-    return verdict
+    check: Callable[[str, list[str], list[str]], str | None],
+) -> list[tuple[str, claims.Verdict]]:
+    """``verdicts``, each sentence still supported failed with the reason ``check`` gives (None:
+    kept); ``check`` reads the sentence, its cited passages and their documents. A sentence
+    already failed is not read again."""
+    out = []
+    for sentence, verdict in verdicts:
+        if verdict.supported:
+            texts, documents = _sources(sentence, cited, around)
+            if reason := check(sentence, texts, documents):
+                verdict = claims.Verdict(False, reason)
+        out.append((sentence, verdict))
+    return out
+
+
+def _untied(asked: str, sentence: str, texts: list[str]) -> str | None:
+    """Why no cited passage (nor its document) gives the sentence's value for what the
+    question asks about (:mod:`sciqa.ties`), or None."""
+    if not ties.tied(asked, sentence, texts):
+        return ties.REASON
+    if not ties.counts_alike(asked, sentence, texts):
+        return ties.COUNTS_REASON
+    return None
+
+
+def _misread(
+    verifier: BaseChatModel, asked: str, sentence: str, texts: list[str], documents: list[str]
+) -> str | None:
+    """Why the model reads the sentence's cited passages as not answering the question as it
+    does (told which of the question's names their documents hold), or None. A question that
+    asks two things may be answered a part at a time: a sentence is read as the answer to the
+    whole, then to each part, until one is TRUE (or the reply says neither)."""
+    names = claims.named_around(asked, texts, documents)
+    parts = standalone_parts(asked) if asked else []
+    for part in dict.fromkeys([asked, *parts]):
+        if verification.states(verifier, part, sentence, texts, names) is not False:
+            return None
+    return verification.REASON
 
 
 def _speaker_verdict(
