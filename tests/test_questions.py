@@ -269,6 +269,12 @@ def _candidate(previous: str, sentence: str) -> Candidate:
             True,
         ),
         ("What was the income in 1925?", "", "In 1925 the income was 9,000 pounds.", True),
+        # "Who <did> ...?" wants a sentence saying that deed, in any form of the word
+        ("Who designed the Jubilee Bridge?", "", "The Jubilee Bridge opened in 1977.", False),
+        ("Who designed the Jubilee Bridge?", "", "It was designed by Ruth Amos.", True),
+        ("Who designed the Jubilee Bridge?", "", "Its designer was Ruth Amos.", True),
+        ("Who officially opened the dam?", "", "The king opened it in 1931.", True),
+        ("Who was the first curator?", "", "Amos ran it from 1901.", True),  # no deed asked
         # only numbers the question names on their own: not the digits of "1920s" or "CO2"
         ("What did they build in the 1920s?", "", "They built a mill in 1925.", True),
         ("How much CO2 did it emit?", "", "It emitted 4.5 million tonnes of carbon.", True),

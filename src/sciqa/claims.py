@@ -141,7 +141,7 @@ def _evidence(texts: Sequence[str]) -> tuple[set[float], set[str], set[str]]:
     return values, {_key(w) for w in words} | initials, {stem(w) for w in words}
 
 
-def _related(term: str, stems: set[str]) -> bool:
+def related(term: str, stems: set[str]) -> bool:
     """A word of the same family: "optimizing" and "optimization", "total" and "totalling" (a
     start of 6 letters or more and of 3/4 of the shorter word, or all of it if 5 or more)."""
     term = term.removesuffix("e")
@@ -230,7 +230,7 @@ def check(
     absent = [
         (shown, kind, key)
         for shown, kind, key in tokens
-        if key not in have[kind] and not (kind == "word" and _related(str(key), stems))
+        if key not in have[kind] and not (kind == "word" and related(str(key), stems))
     ]
     if around and absent and (asked_names := {_key(w) for w in names_given(asked)}):
         given = asked_names & _evidence(around)[1]  # (a name opening the sentence is a "word")

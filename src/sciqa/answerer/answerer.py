@@ -22,6 +22,7 @@ score nearly alike. The phrase that answers
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -265,9 +266,10 @@ def answers_what_is_asked(question: Question, picked: Sequence[Candidate]) -> bo
     """Rules no fitted weight outvotes, each general English, each a near miss's tell, and all
     kept by one sentence (the one that answers; two sentences cannot answer together, one with
     the value and the other with the year asked about): a question asking for a value needs
-    one of its kind (:func:`holds_asked_value`); one asking of a birth or a death needs a
-    sentence that speaks of one ("When did Edmund Harrow die?" beside "Edmund Harrow directed
-    the garden from 1849 to 1871"); a number the question names ("in 1925") must stand in the
+    one of its kind (:func:`holds_asked_value`); "Who designed X?" a sentence that says so
+    (:func:`states_the_deed`); one asking of a birth or a death needs a sentence that speaks of
+    one ("When did Edmund Harrow die?" beside "Edmund Harrow directed the garden from 1849 to
+    1871"); a number the question names ("in 1925") must stand in the
     sentence or just before it ("3,100 pounds in 1850 and 8,900 pounds in 1900" does not say
     1925's income, nor "1,950 watched the 2019 semi-final" beside "won the final in 1983" the
     attendance at the 1983 final)."""
@@ -275,9 +277,26 @@ def answers_what_is_asked(question: Question, picked: Sequence[Candidate]) -> bo
     return any(
         holds_asked_value(question, [c.text])
         and types.states_the_event(question.text, c.text)
+        and states_the_deed(question.text, c.text)
         and asked_numbers <= types.numbers(c.window)
         for c in picked
     )
+
+
+# "Who designed the bridge?": the deed a question asks who did, a verb in the past tense.
+_WHO_DID = re.compile(r"^\W*who\s+(?:\w+ly\s+)?([a-z]+ed)\b", re.IGNORECASE)
+
+
+def states_the_deed(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` uses the verb a "Who <did> ...?" question asks about, or a word of
+    its family ("designed", "designer", "design"): "Who designed the Jubilee Bridge?" is not
+    answered by "The Jubilee Bridge was opened in 1977 and is 310 metres long". Other
+    questions pass."""
+    m = _WHO_DID.match(types.asking_part(question))
+    if not m or not (deed := terms(m.group(1))):
+        return True
+    held = set(terms(sentence))
+    return deed[0] in held or claims.related(deed[0], held)
 
 
 def holds_asked_value(question: Question, sentences: Sequence[str]) -> bool:
