@@ -409,6 +409,8 @@ def test_a_claims_value_must_stand_with_what_the_question_ties_it_to(
         ("It is 412 meters long. [1]", "The bridge is 412 metres long.", True),
         # a number the passage does not write in digits is the lexical check's
         ("10 were named.", "Ten recipients were named.", True),
+        # a year counts nothing
+        ("In 1983 Ashby Marsh won the cup.", "The club won the cup in 1983, beating Selby.", True),
     ],
 )
 def test_a_claims_number_must_count_what_the_passage_counts(

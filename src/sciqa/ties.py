@@ -31,6 +31,7 @@ _COUNT = re.compile(
     r"(?:(?:more|fewer|other|new|different|separate|extra)\s+)?([^\W\d_][\w-]*)"
 )
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+_YEAR = re.compile(r"1\d{3}|20\d{2}")
 
 
 def tied(question: str, claim: str, texts: Sequence[str]) -> bool:
@@ -64,11 +65,12 @@ def tied(question: str, claim: str, texts: Sequence[str]) -> bool:
 
 def counted(text: str) -> set[tuple[str, str]]:
     """(number, stem of what it counts) for each number written as digits and followed by a
-    word that is no unit ("12 metres" is a measure, and "metres" is spelt "meters" too)."""
+    word that is no unit ("12 metres" is a measure, and "metres" is spelt "meters" too), nor a
+    year ("In 1983 Ashby Marsh won": a date, not 1983 of anything)."""
     found = set()
     for m in _COUNT.finditer(text):
         word = m.group(2)
-        if types.UNIT.fullmatch(word) or not (stem := terms(word)):
+        if _YEAR.fullmatch(m.group(1)) or types.UNIT.fullmatch(word) or not (stem := terms(word)):
             continue
         found.add((m.group(1).replace(",", ""), stem[0]))
     return found
