@@ -273,9 +273,9 @@ def sweep(names: list[str]) -> None:
     embeddings = make_embeddings(Settings())
     thresholds = [round(t, 3) for t in np.arange(0.40, 0.701, 0.05)]
     print("threshold " + " ".join(f"{t:>11.2f}" for t in thresholds))
+    shipped = Model.shipped()
     for name in names:
         answerer, cases = load_cases(name, embeddings, Model.blank())
-        shipped = Model.shipped()
         row = [
             evaluate(answerer, cases, Model(shipped.sentence, shipped.question, t))
             for t in thresholds
@@ -301,10 +301,10 @@ def main() -> None:
     )
     ap.add_argument("--no-write", action="store_true", help="print the figures only")
     args = ap.parse_args()
+    os.environ.setdefault("SCIQA_PROGRESS", "false")
     if args.sweep:
         sweep(args.check or list(COLLECTIONS))
         return
-    os.environ.setdefault("SCIQA_PROGRESS", "false")
     embeddings = make_embeddings(Settings())
     loaded = {n: load_cases(n, embeddings, Model.blank()) for n in {*args.fit, *args.check}}
     answerers = [loaded[n][0] for n in args.fit]

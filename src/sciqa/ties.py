@@ -25,12 +25,13 @@ from sciqa.text import split_sentences, strip_markers
 
 REASON = "the cited passage gives it for something other than what was asked"
 COUNTS_REASON = "the cited passage counts something else with that number"
+# A number written as digits, not the tail of another ("2.38", "A4", "1,000").
+_NUMBER = r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)"
 # A number and the word after it that says what it counts: "214 goals", "31 new stations".
 _COUNT = re.compile(
-    r"(?<![\w.,-])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s+"
+    rf"(?<!-){_NUMBER}(?:\.\d+)?\s+"
     r"(?:(?:more|fewer|other|new|different|separate|extra)\s+)?([^\W\d_][\w-]*)"
 )
-_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
 
 
@@ -84,11 +85,10 @@ def counts_alike(question: str, claim: str, texts: Sequence[str]) -> bool:
     given = counted(strip_markers(claim)) - counted(question)
     if not given:
         return True
+    numbers = {n for n, _ in given}  # only these are read on in the texts
     after: dict[str, set[str]] = {}
     for text in texts:
-        for m in _NUMBER.finditer(text):
-            if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in ".,"):
-                continue
-            words = set(terms(" ".join(text[m.end() :].split()[:6])))
-            after.setdefault(m.group(0).replace(",", ""), set()).update(words)
+        for m in re.finditer(_NUMBER, text):
+            if (n := m.group(1).replace(",", "")) in numbers:
+                after.setdefault(n, set()).update(terms(" ".join(text[m.end() :].split()[:6])))
     return all(n not in after or word in after[n] for n, word in given)
