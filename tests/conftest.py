@@ -51,11 +51,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept
 
 
+@pytest.fixture(scope="session", autouse=True)
+def vector_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Path]:
+    """One cache of the offline model's vectors (SCIQA_VECTOR_CACHE) for the whole run, both
+    workers included: a text (the bundled corpus, its sentences, a question) is embedded once,
+    not again by every test that builds a store or starts a page. Tests about a first run or
+    about how long an ingest takes turn it off (SCIQA_VECTOR_CACHE_SIZE=0)."""
+    base = tmp_path_factory.getbasetemp()
+    path = (base if worker_id == "master" else base.parent) / "vectors.sqlite3"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCIQA_VECTOR_CACHE", str(path))
+        yield path
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own SCIQA_HOME and no OpenAI configuration."""
+    """Every test gets its own SCIQA_HOME and no OpenAI configuration (and the run's vector
+    cache, above)."""
     monkeypatch.setenv("SCIQA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SCIQA_PROGRESS", "false")
+    monkeypatch.delenv("SCIQA_VECTOR_CACHE_SIZE", raising=False)
     for var in (
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",

@@ -95,6 +95,7 @@ def test_cold_start_with_no_network_namespace(tmp_path: Path) -> None:
         "SCIQA_HOME": str(tmp_path / "home"),
         "SCIQA_PROGRESS": "false",
         "TIKTOKEN_CACHE_DIR": str(tmp_path / "no-tiktoken-cache"),
+        "SCIQA_VECTOR_CACHE": str(tmp_path / "home" / "cache" / "vectors.sqlite3"),  # empty
         "HF_HUB_OFFLINE": "0",
     }
     exe = Path(sys.executable).with_name("sciqa")

@@ -691,7 +691,8 @@ def kill_scene(tmp_path_factory: pytest.TempPathFactory) -> dict:
     reference = tmp / "reference"
     shutil.copytree(base, reference)
     started = time.monotonic()
-    done = run_cli("ingest", str(docs), home=reference, env={"SCIQA_INGEST_BATCH": "16"})
+    quiet = {"SCIQA_INGEST_BATCH": "16", "SCIQA_VECTOR_CACHE_SIZE": "0"}  # as kill_cli_at's
+    done = run_cli("ingest", str(docs), home=reference, env=quiet)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     return {
@@ -720,6 +721,7 @@ def kill_cli_at(
     whether it was killed, and the seconds it ran from then on."""
     env = {**os.environ, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false"}
     env["SCIQA_INGEST_BATCH"] = str(batch)
+    env["SCIQA_VECTOR_CACHE_SIZE"] = "0"  # every chunk embedded: the ingest takes its real time
     exe = Path(sys.executable).with_name("sciqa")
     child = subprocess.Popen(
         [str(exe), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

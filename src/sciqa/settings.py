@@ -117,6 +117,18 @@ class Settings(BaseSettings):
         description="Chunks embedded and written per batch while ingesting; the manifest is "
         "saved after each batch, so an interrupted ingest resumes from there.",
     )
+    vector_cache: Path | None = Field(
+        default=None,
+        description="SQLite file where the offline embeddings (minilm) keep every vector they "
+        "compute, by text, so that no text is embedded twice (a re-ingest, the chat page's "
+        "warm-up after a restart, a question asked before). Default: HOME/cache/vectors.sqlite3.",
+    )
+    vector_cache_size: int = Field(
+        default=50_000,
+        ge=0,
+        description="Vectors the cache keeps at most, the oldest dropped first (1.6 KB each: "
+        "50,000 is about 80 MB); 0 turns the cache off.",
+    )
 
     ui_users: SecretStr | None = Field(
         default=None,
