@@ -563,3 +563,25 @@ def test_a_second_pipeline_rebuild_is_seen_by_the_first(tmp_path: Path) -> None:
     second.ingest([write_corpus(tmp_path / "b", ("omega",))], rebuild=True)
     assert {p.source for p in first.retrieve("omega survey", k=3)} == {"omega.txt"}
     assert first.store.lexicon.df.get("omega") and not first.store.lexicon.df.get("alpha")
+
+
+def test_the_vector_index_searches_widely_enough_to_give_the_same_chunks_every_time(
+    tmp_path: Path,
+) -> None:
+    """Chroma explores 100 candidates per search by default, and then the 20 nearest chunks of
+    the same question in the same store came out differently from one process to the next. A
+    store sciqa makes explores EF_SEARCH; one made before is raised to it when opened."""
+    from sciqa.chroma import connect
+    from sciqa.store import EF_SEARCH
+
+    made = make_pipeline(tmp_path / "new")
+    made.ingest([write_corpus(tmp_path / "docs")])
+    assert made.store.collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
+
+    settings = Settings(home=tmp_path / "old", progress=False)
+    client = connect(settings)  # the client sciqa's Store opens (one per folder and process)
+    before = client.get_or_create_collection("sciqa", metadata={"hnsw:space": "cosine"})
+    assert before.configuration["hnsw"]["ef_search"] < EF_SEARCH  # as sciqa made them before
+    opened = Store(settings, "DeterministicFakeEmbedding")
+    assert opened.collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
+    assert opened.collection.configuration["hnsw"]["space"] == "cosine"
