@@ -6,9 +6,9 @@ import pytest
 
 from sciqa.answerer import Question, clean_question, types
 from sciqa.answerer.answerer import answers_what_is_asked, holds_asked_value
+from sciqa.answerer.asked import expected_type
 from sciqa.answerer.features import Candidate
 from sciqa.answerer.question import numbered_namesake
-from sciqa.answerer.types import expected_type
 from sciqa.lexical import Lexicon, english, terms
 from sciqa.questions import split_question
 from sciqa.schema import Passage

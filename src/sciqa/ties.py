@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 
 from sciqa.answerer import types
+from sciqa.answerer.asked import states_the_event
 from sciqa.documents import Span
 from sciqa.lexical import terms
 from sciqa.text import split_sentences, strip_markers
@@ -57,7 +58,7 @@ def tied(question: str, claim: str, texts: Sequence[str]) -> bool:
             if (
                 given & types.numbers(sentence)
                 and asked <= types.numbers(" ".join([*before[-2:], sentence]))
-                and types.states_the_event(question, sentence)
+                and states_the_event(question, sentence)
             ):
                 return True
             before.append(sentence)

@@ -1,7 +1,8 @@
-"""The offline, extractive answerer: a package of four small modules.
+"""The offline, extractive answerer: a package of six small modules.
 
 - :mod:`~sciqa.answerer.question`: cleaning a question, and what it asks about;
-- :mod:`~sciqa.answerer.types`: answer types (dates, amounts, names ...) in questions and text;
+- :mod:`~sciqa.answerer.asked`: the answer type a question asks for (a date, an amount, a name);
+- :mod:`~sciqa.answerer.types`: where a sentence holds a value of each type;
 - :mod:`~sciqa.answerer.features`: the named features, and the :class:`Candidate` sentence;
 - :mod:`~sciqa.answerer.model`: the fitted weights (``model.json``);
 - :mod:`~sciqa.answerer.answerer`: :class:`ExtractiveAnswerer`, which puts them together.

@@ -30,7 +30,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from sciqa import claims, speakers
-from sciqa.answerer import types
+from sciqa.answerer import asked, types
 from sciqa.answerer.features import (
     Candidate,
     Context,
@@ -276,7 +276,7 @@ def answers_what_is_asked(question: Question, picked: Sequence[Candidate]) -> bo
     asked_numbers = types.standalone_numbers(question.text)  # not "1920s", "CO2", "HERON-2"
     return any(
         holds_asked_value(question, [c.text])
-        and types.states_the_event(question.text, c.text)
+        and asked.states_the_event(question.text, c.text)
         and states_the_deed(question.text, c.text)
         and asked_numbers <= types.numbers(c.window)
         for c in picked
@@ -292,7 +292,7 @@ def states_the_deed(question: str, sentence: str) -> bool:
     its family ("designed", "designer", "design"): "Who designed the Jubilee Bridge?" is not
     answered by "The Jubilee Bridge was opened in 1977 and is 310 metres long". Other
     questions pass."""
-    m = _WHO_DID.match(types.asking_part(question))
+    m = _WHO_DID.match(asked.asking_part(question))
     if not m or not (deed := terms(m.group(1))):
         return True
     held = set(terms(sentence))

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-from sciqa.answerer import types
+from sciqa.answerer import asked, types
 from sciqa.lexical import terms
 from sciqa.text import question_sentences
 
@@ -230,7 +230,7 @@ class Question:
 
     @cached_property
     def kind(self) -> str | None:
-        return types.expected_type(self.text)
+        return asked.expected_type(self.text)
 
     @cached_property
     def subject(self) -> frozenset[str]:
@@ -256,7 +256,7 @@ class Question:
     def focus(self) -> frozenset[str]:
         """The words right after "what/which/how many", up to its verb: what it asks for
         ("what salary does ..." -> salary; "what year did ..." -> nothing: a year is a type)."""
-        m = _FOCUS.search(types.asking_part(self.text))
+        m = _FOCUS.search(asked.asking_part(self.text))
         if not m:
             return frozenset()
         words: list[str] = []
