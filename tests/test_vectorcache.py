@@ -75,6 +75,12 @@ def test_the_cache_keeps_at_most_its_cap_newest_first(tmp_path: Path) -> None:
     assert sorted(kept) == [2, 3, 4, 5]  # the two oldest went
     assert all(np.array_equal(kept[i], vectors[i]) for i in kept)
 
+    with sqlite3.connect(path) as db:  # a row written by something else: not a vector of ours
+        db.execute(
+            "UPDATE vectors SET vector = ? WHERE key = ?", (b"x" * 10**6, cache._key(names[5]))
+        )
+    assert sorted(cache.get(names)) == [2, 3, 4]  # embedded again, never read
+
 
 @pytest.mark.parametrize("how", ["garbage", "a folder in the way"])
 def test_a_cache_that_cannot_be_used_is_a_warning_not_a_failure(

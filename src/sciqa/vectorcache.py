@@ -87,18 +87,19 @@ class VectorCache:
                 for b in range(0, len(keys), _QUERY_MAX):
                     part = keys[b : b + _QUERY_MAX]
                     marks = ",".join("?" * len(part))
-                    rows = db.execute(
-                        f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part
+                    rows = db.execute(  # a row of another length is never read
+                        f"SELECT key, vector FROM vectors WHERE key IN ({marks}) "
+                        "AND length(vector) = ?",
+                        [*part, 4 * self._dim],
                     )
                     found.update(rows.fetchall())
             except sqlite3.Error as e:
                 self._failed(e)
                 return {}
-            size = 4 * self._dim
             return {
                 i: np.frombuffer(found[k], dtype=np.float32).copy()
                 for i, k in enumerate(keys)
-                if k in found and len(found[k]) == size
+                if k in found
             }
 
     def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
