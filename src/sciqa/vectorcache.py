@@ -70,7 +70,7 @@ class VectorCache:
 
     def _failed(self, e: sqlite3.Error) -> None:
         """A write held up beyond the timeout skips this call; any other error ends the cache."""
-        if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+        if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
             log.debug("the vector cache %s is busy: %s", self.path, e)
         else:
             self._give_up(e)
@@ -103,7 +103,8 @@ class VectorCache:
             }
 
     def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Keep ``vectors`` (one row per text); then drop the oldest beyond ``limit``."""
+        """Keep ``vectors`` (one row per text); then drop the oldest beyond ``limit``: one
+        statement, no count of the table on an answer's way."""
         with self._lock:
             db = self._connect()
             if db is None or not texts:
@@ -113,14 +114,11 @@ class VectorCache:
                 for t, v in zip(texts, vectors, strict=True)
             ]
             try:
-                with db:
+                with db:  # rowids only grow: all but the newest ``limit`` (fewer after gaps)
                     db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
-                    (count,) = db.execute("SELECT COUNT(*) FROM vectors").fetchone()
-                    if count > self.limit:
-                        db.execute(
-                            "DELETE FROM vectors WHERE rowid IN "
-                            "(SELECT rowid FROM vectors ORDER BY rowid LIMIT ?)",
-                            (count - self.limit,),
-                        )
+                    db.execute(
+                        "DELETE FROM vectors WHERE rowid <= (SELECT MAX(rowid) FROM vectors) - ?",
+                        (self.limit,),
+                    )
             except sqlite3.Error as e:
                 self._failed(e)
