@@ -369,3 +369,20 @@ def test_make_run_serves_the_chat_page(tmp_path: Path) -> None:
     assert len(said) >= 3, fresh
     install = [ln for ln in fresh if "pip install" in ln and "-e ." in ln]
     assert install and "--quiet" not in install[0], install
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("SCIQA_INGEST_BATCH", "0", "greater than or equal to 1"),
+        ("SCIQA_VECTOR_CACHE_SIZE", "lots", "valid integer"),
+    ],
+)
+def test_a_setting_it_cannot_use_is_one_line_naming_it(
+    tmp_path: Path, variable: str, value: str, says: str
+) -> None:
+    done = invoke_cli("sources", home=tmp_path / "home", env={variable: value})
+    (line,) = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and done.stdout == ""
+    assert line.startswith("sciqa: error: a setting is not valid") and variable in line
+    assert says in line and repr(value) not in line and "pydantic" not in line  # no value shown

@@ -62,8 +62,8 @@ class VectorCache:
             self._db.close()
             self._db = None
         log.warning(
-            "the vector cache %s cannot be used (%s); texts are embedded without it "
-            "(delete the file to start it afresh)",
+            "sciqa: warning: the vector cache %s cannot be used (%s); texts are embedded "
+            "without it. Delete that file, or set SCIQA_VECTOR_CACHE to a file you can write",
             self.path,
             e,
         )

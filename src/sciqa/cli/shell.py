@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from sciqa.errors import SciQAError
 from sciqa.redaction import redact
@@ -40,12 +41,26 @@ def clean_errors(func: F) -> F:
                 fail(f"the disk is full ({e}); free some space and try again")
             where = f": {e.filename}" if e.filename else ""
             fail(f"{e.strerror or e}{where} (run with SCIQA_DEBUG=1 for details)", 2)
+        except ValidationError as e:  # a SCIQA_* variable sciqa cannot use
+            if debugging() or e.title != "Settings":
+                raise
+            fail(settings_error(e), 2)
         except Exception as e:
             if debugging():
                 raise
             fail(f"unexpected {type(e).__name__}: {e} (run with SCIQA_DEBUG=1 for details)", 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def settings_error(e: ValidationError) -> str:
+    """One line naming each setting that is wrong and what it should be (never its value: it
+    may be a password)."""
+    wrong = "; ".join(
+        f"SCIQA_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg'].lower()}"
+        for err in e.errors()
+    )
+    return f"a setting is not valid ({wrong}); fix it in the environment"
 
 
 def debugging() -> bool:
