@@ -141,6 +141,17 @@ def test_a_question_asking_two_things_is_answered_from_both_documents(lenient: P
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
 
 
+def test_a_sentence_that_answers_both_parts_is_quoted_alone(pipeline: Pipeline) -> None:
+    """The Melbourne listing's sentence gives the length and the start: the second part is
+    not answered again from another listing (its "May-July" internships are not this one)."""
+    answer = pipeline.ask(
+        "How long is the computer vision Applied Scientist internship in Melbourne, and when "
+        "does it start?"
+    )
+    assert len(answer.citations) == 1, answer.answer
+    assert "6 months" in answer.answer and "Jan-March 2027" in answer.answer
+
+
 def test_a_detail_from_a_document_about_another_subject_is_declined(lenient: Pipeline) -> None:
     # The collection holds salaries and weekly hours, but only in job listings that never
     # name an Amazon Scholar: quoting one would answer about another role. The subject check

@@ -196,6 +196,10 @@ class ExtractiveAnswerer:
         # as a follow-up is searched) is read together with it.
         for part, alone in zip(split_question(asked), standalone_parts(asked), strict=True):
             q = Question(alone)
+            if q.kind is not None and any(
+                typed_spans(q, c.text) and self.about(part, c) for c, _ in chosen
+            ):  # a sentence quoted for the part before answers this one too
+                continue
             ranked = self.score(q, passages)
             if not ranked or self.answerability(q, ranked) < self.min_score:
                 continue
