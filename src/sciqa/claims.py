@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,11 +55,32 @@ _REPORTING = {
     *("mention", "cite", "quot", "quote", "refer", "describ", "describe", "discuss", "highlight"),
     *("emphasiz", "emphasize", "focus", "focuse", "involv", "involve", "advis", "advise", "list"),
 }  # fmt: skip
+# A unit's abbreviation claims what its word does: "38 km" is held by "38 kilometres".
+_UNIT_WORDS = {
+    "km": ("kilometre", "kilometer"), "cm": ("centimetre", "centimeter"),
+    "mm": ("millimetre", "millimeter"), "kg": ("kilogram",), "mg": ("milligram",),
+    "lb": ("pound",), "lbs": ("pound",), "ft": ("feet", "foot"), "mi": ("mile",),
+    "mph": ("mile",), "kph": ("kilometre", "kilometer"), "h": ("hour",), "hr": ("hour",),
+    "hrs": ("hour",), "min": ("minute",), "mins": ("minute",), "sec": ("second",),
+    "yr": ("year",), "yrs": ("year",), "sq": ("square",), "pct": ("percent", "per cent"),
+}  # fmt: skip
 _PROMPT_REF = re.compile(
     r"\b(?:passages?|documents?|sources?|excerpts?)\s*\d{1,3}(?:\s*(?:,|and|&|or)\s*\d{1,3})*",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[.'’][A-Za-z0-9]+)*")
+# A name with a number in it ("HERON-2", "GPT-4"): one name, not a name and a number.
+_NUMBERED_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+\b")
+# Questions whose answer may be a difference of two of the passage's numbers ("How much longer
+# is A than B?" answered "210 metres longer" from "A is 620 metres, B 410").
+_COMPARES = re.compile(
+    r"\bhow (?:much|many)\b(?:\s+\w+){0,3}?\s+(?:more|less|fewer|longer|shorter|higher|lower|"
+    r"bigger|smaller|larger|older|younger|taller|heavier|lighter|faster|slower|further|farther|"
+    r"earlier|later)\b|\bby how (?:much|many)\b|\bdifference\b|"
+    r"\bhow (?:much|many)\b(?:\s+\w+){0,6}?\s+(?:drop|fall|fell|rise|rose|grow|grew|shrink|"
+    r"shrank|increase|decrease|decline|change|gain|lose|lost)\w*\b",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(
     r"(?<![\w.,$€£¥])(?:[$€£¥]\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![.,]?\d)(?:\s?%)?"
     r"(?:\s?(thousand|million|billion|trillion)\b|(k|m|mn|bn)\b)?",
@@ -109,7 +130,10 @@ def _dates(text: str) -> str:
 def _numbers(text: str, words: Mapping[str, int]) -> list[tuple[str, float, float]]:
     """(as written, value, value without its scale word) for each number of ``text``."""
     out = []
+    named = [m.span() for m in _NUMBERED_NAME.finditer(text)]
     for m in _NUMBER.finditer(text):
+        if any(a <= m.start() < b for a, b in named):
+            continue
         value = float(m[1].replace(",", "") + (m[2] or ""))
         scale = _SCALE.get((m[3] or m[4] or "").lower(), 1.0)
         out.append((m[0].strip(), round(value * scale, 6), value))
@@ -138,7 +162,8 @@ def _evidence(texts: Sequence[str]) -> tuple[set[float], set[str], set[str]]:
     }
     # "$20 million" holds 20 too: an answer may leave the scale to the words around it.
     values = {v for _, scaled, raw in _numbers(text, _PASSAGE_NUMBER_WORDS) for v in (scaled, raw)}
-    return values, {_key(w) for w in words} | initials, {stem(w) for w in words}
+    numbered = {_key(w) for w in _NUMBERED_NAME.findall(text)}
+    return values, {_key(w) for w in words} | initials | numbered, {stem(w) for w in words}
 
 
 def related(term: str, stems: set[str]) -> bool:
@@ -154,17 +179,25 @@ def related(term: str, stems: set[str]) -> bool:
 
 
 def _tokens(sentence: str, lexicon: Lexicon | None) -> list[tuple[str, str, str | float]]:
-    """(as written, kind, key): kind "number" (key: value), "name" (a _key) or "word" (a stem)."""
+    """(as written, kind, key): kind "number" (key: value), "name" or "numbered" (a name with
+    a number, "HERON-2"; key: a _key), "unit" (an abbreviation) or "word" (a stem)."""
     text = _dates(_PROMPT_REF.sub(" ", MARKER.sub(" ", sentence)))
     found: dict[tuple[str, str | float], str] = {}
     for shown, value, _ in _numbers(text, NUMBER_WORDS):
         found.setdefault(("number", value), shown)
+    for name in _NUMBERED_NAME.findall(text):
+        found.setdefault(("numbered", _key(name)), name)
     common = english()
     for i, word in enumerate(_WORD.findall(text)):
         bare = word.lower().replace("’", "'").removesuffix("'s")
         if bare in _SKIP or bare in NUMBER_WORDS or (term := stem(bare)) in _REPORTING:
             continue
         if "'" in bare:  # a contraction ("doesn't", or a model's "doesn't't") claims nothing
+            continue
+        if len(bare) == 1 and word.islower():  # "s" of "1's", "h" of "km/h"
+            continue
+        if bare in _UNIT_WORDS:
+            found.setdefault(("unit", bare), word)
             continue
         share = lexicon.df.get(term, 0) / lexicon.n_docs if lexicon and lexicon.n_docs else 0.0
         if share >= VERY_COMMON:
@@ -190,7 +223,9 @@ def names_given(question: str) -> list[str]:
             w
             for part in answer_sentences(question)
             for i, w in enumerate(_WORD.findall(part))
-            if any(c.isupper() for c in (w[1:] if i == 0 else w)) and w.lower() not in _SKIP
+            if any(c.isupper() for c in (w[1:] if i == 0 else w))
+            and w.lower() not in _SKIP
+            and w.replace("’", "'").split("'")[0] != "I"  # "I", "I'm": the asker
         )
     )
 
@@ -226,20 +261,45 @@ def check(
     if not cited:
         return Verdict(False, "cites no passage", tuple(shown for shown, _, _ in tokens))
     numbers, names, stems = _evidence(cited)
-    have: dict[str, Collection[object]] = {"number": numbers, "name": names, "word": stems}
+    compares = bool(_COMPARES.search(asked))
     absent = [
         (shown, kind, key)
         for shown, kind, key in tokens
-        if key not in have[kind] and not (kind == "word" and related(str(key), stems))
+        if not _held(kind, key, numbers, names, stems, compares)
     ]
     if around and absent and (asked_names := {_key(w) for w in names_given(asked)}):
         given = asked_names & _evidence(around)[1]  # (a name opening the sentence is a "word")
-        absent = [t for t in absent if t[1] == "number" or _key(t[0]) not in given]
+        absent = [t for t in absent if t[1] in ("number", "numbered") or _key(t[0]) not in given]
     missing = tuple(shown for shown, _, _ in absent)
     if not missing:
         return Verdict(True)
     where = "the cited passage" if len(cited) == 1 else "the cited passages"
     return Verdict(False, f"not in {where}: " + ", ".join(f'"{t}"' for t in missing), missing)
+
+
+def _held(
+    kind: str,
+    key: str | float,
+    numbers: set[float],
+    names: set[str],
+    stems: set[str],
+    compares: bool,
+) -> bool:
+    """Is the token (see :func:`_tokens`) in the evidence: a number as itself or, when the
+    question ``compares``, as the difference of two of the passage's numbers; a unit's
+    abbreviation by itself or its word."""
+    if kind == "number":
+        return key in numbers or (compares and _difference(float(key), numbers))
+    if kind in ("name", "numbered"):
+        return key in names
+    if kind == "unit":
+        return key in stems or any(stem(w) in stems for w in _UNIT_WORDS[str(key)])
+    return key in stems or related(str(key), stems)
+
+
+def _difference(value: float, numbers: set[float]) -> bool:
+    """Is ``value`` (above 0) one of ``numbers`` less another?"""
+    return value > 0 and any(round(n - value, 6) in numbers for n in numbers if n > value)
 
 
 @lru_cache(maxsize=64)
