@@ -4,11 +4,13 @@ answerer asks the model whether each sentence's cited passage states it."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 from sciqa import verification
@@ -109,3 +111,54 @@ def test_a_question_that_asks_two_things_is_checked_whole_then_a_part_at_a_time(
     assert answer.abstained and [r.reason for r in answer.removed] == [verification.REASON]
     asked = [str(m[-1].content) for m in chat.sent]
     assert len(asked) == 3 and "Question: And what do the NSF grants total?\n" in asked[2]
+
+
+class Weighing(Scripted):
+    """Replies as a server that gives each reply token's likeliest alternatives: the check's
+    reply carries P(TRUE) = ``true``. ``refuses``: the server answers 400 to a request for
+    log-probabilities, as some OpenAI-compatible ones do."""
+
+    true: float = 0.5
+    refuses: bool = False
+    asked_for: list[bool] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:  # fmt: skip
+        self.asked_for.append(bool(kwargs.get("logprobs")))
+        text = self._call(messages, stop, run_manager, **kwargs)
+        if kwargs.get("logprobs") and self.refuses:
+            raise Refused("logprobs is not supported by this model")
+        alternatives = [
+            {"token": "TRUE", "logprob": math.log(self.true * 0.9)},
+            {"token": "FALSE", "logprob": math.log((1 - self.true) * 0.9)},
+            {"token": "True", "logprob": math.log(self.true * 0.1)},
+            {"token": "False", "logprob": math.log((1 - self.true) * 0.1)},
+        ]
+        logprobs = {"content": [{"token": text, "top_logprobs": alternatives}]}
+        meta = {"logprobs": logprobs} if kwargs.get("logprobs") else {}
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(text, response_metadata=meta))]
+        )
+
+
+class Refused(Exception):
+    status_code = 400
+
+
+@pytest.mark.parametrize(
+    ("true", "kept"), [(0.9, True), (verification.DOUBT, True), (verification.DOUBT - 0.01, False)]
+)
+def test_the_model_must_be_sure_enough_that_the_passage_says_it(true: float, kept: bool) -> None:
+    """With log-probabilities, the sentence stays when P(TRUE) / (P(TRUE) + P(FALSE)), over
+    the spellings of both words, is at least DOUBT, whatever word the reply happened to be."""
+    chat = Weighing(responses=[ANSWER, "FALSE" if kept else "TRUE"], true=true)
+    _, answer = _run(LLMAnswerer(chat, model="fake", endpoint="http://fake/v1"))
+    assert (answer.answer == ANSWER) is kept and answer.abstained is not kept
+    assert chat.asked_for[-1] is True
+
+
+def test_a_server_that_refuses_log_probabilities_is_asked_for_the_word_alone() -> None:
+    chat = Weighing(responses=[ANSWER, "FALSE", "FALSE"], true=0.9, refuses=True)
+    _, answer = _run(LLMAnswerer(chat, model="fake", endpoint="http://fake/v1"))
+    assert answer.abstained and [r.reason for r in answer.removed] == [verification.REASON]
+    assert chat.asked_for[-2:] == [True, False]

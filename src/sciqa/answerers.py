@@ -105,4 +105,5 @@ class Answerers:
             lexicon=self.lexicon,
             document=self.document,
             verify=self.settings.verify_claims,
+            verify_threshold=self.settings.verify_threshold,
         )

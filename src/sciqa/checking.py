@@ -38,11 +38,13 @@ class Checker:
     """``lexicon`` gives the collection's word statistics (which words are rare; without it,
     every word is); ``document`` the text of the document a passage is part of; ``verifier``
     the chat model asked whether a cited passage states a sentence (None: the lexical check
-    alone)."""
+    alone); ``doubt`` how sure it must be that a passage answers so for its sentence to stay
+    (:data:`sciqa.verification.DOUBT`)."""
 
     lexicon: Callable[[], Lexicon] | None = None
     document: Callable[[Passage], str] | None = None
     verifier: BaseChatModel | None = None
+    doubt: float = verification.DOUBT
 
     def checked(
         self,
@@ -70,7 +72,10 @@ class Checker:
         verdicts = _recheck(verdicts, cited, around or {}, lambda s, t, d: _untied(asked, s, t + d))
         if (verifier := self.verifier) is not None:
             verdicts = _recheck(
-                verdicts, cited, around or {}, lambda s, t, d: _misread(verifier, asked, s, t, d)
+                verdicts,
+                cited,
+                around or {},
+                lambda s, t, d: _misread(verifier, asked, s, t, d, self.doubt),
             )
         if any(not v.supported for _, v in verdicts):
             kept = citations.drop(text, [v.supported for _, v in verdicts])
@@ -127,7 +132,12 @@ def _untied(asked: str, sentence: str, texts: list[str]) -> str | None:
 
 
 def _misread(
-    verifier: BaseChatModel, asked: str, sentence: str, texts: list[str], documents: list[str]
+    verifier: BaseChatModel,
+    asked: str,
+    sentence: str,
+    texts: list[str],
+    documents: list[str],
+    doubt: float,
 ) -> str | None:
     """Why the model reads the sentence's cited passages as not answering the question as it
     does (told which of the question's names their documents hold), or None. A question that
@@ -136,7 +146,8 @@ def _misread(
     names = claims.named_around(asked, texts, documents)
     parts = standalone_parts(asked) if asked else []
     for part in dict.fromkeys([asked, *parts]):
-        if verification.states(verifier, part, sentence, texts, names) is not False:
+        sure = verification.belief(verifier, part, sentence, texts, names)
+        if sure is None or sure >= doubt:
             return None
     return verification.REASON
 

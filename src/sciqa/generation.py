@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sciqa import citations, echoes, providers
+from sciqa import citations, echoes, providers, verification
 from sciqa.answerer import NOT_FOUND, clean_question
 from sciqa.checking import Checker
 from sciqa.chunking import count_tokens
@@ -104,15 +104,17 @@ class LLMAnswerer:
         lexicon: Callable[[], Lexicon] | None = None,
         document: Callable[[Passage], str] | None = None,
         verify: bool = True,
+        verify_threshold: float = verification.DOUBT,
     ) -> None:
         """``lexicon`` gives the collection's word statistics, which tell the claim check
         which words are rare; without it every word of an answer counts as rare. ``document``
         gives the text of the document a passage is part of, where the claim check looks for
         the question's names a passage does not repeat; without it, only the passage counts.
         ``verify``: ask the model whether each sentence's cited passage states it
-        (:mod:`sciqa.verification`), after the lexical check."""
+        (:mod:`sciqa.verification`), after the lexical check, and remove a sentence whose
+        P(TRUE) is below ``verify_threshold``."""
         self.chat_model = chat_model
-        self.checker = Checker(lexicon, document, chat_model if verify else None)
+        self.checker = Checker(lexicon, document, chat_model if verify else None, verify_threshold)
         self.model = model
         self.endpoint = redact(endpoint)  # it goes into messages: no password of its URL
         self.context_tokens = context_tokens

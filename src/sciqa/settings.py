@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         "sentence's cited passage states it (one short call per sentence, a second or two on "
         "a small local model) and remove a sentence it says no to.",
     )
+    verify_threshold: float = Field(
+        default=0.55,
+        ge=0.0,
+        le=1.0,
+        description="How sure the model must be that a sentence's cited passage answers the "
+        "question as the sentence does: P(TRUE) / (P(TRUE) + P(FALSE)) of its one-word reply, "
+        "when the server gives log-probabilities. A sentence below it is removed; higher "
+        "declines more (README, 'Quality').",
+    )
     fallback: bool = Field(
         default=True,
         description="When the model fails while answering (server down, a timeout, a reply "
