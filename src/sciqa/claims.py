@@ -69,8 +69,9 @@ _PROMPT_REF = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[.'’][A-Za-z0-9]+)*")
-# A name with a number in it ("HERON-2", "GPT-4"): one name, not a name and a number.
-_NUMBERED_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+\b")
+# A name with a number in it ("HERON-2", "GPT-4"): one name, not a name and a number ("mid-2020"
+# is a number).
+_NUMBERED_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*-\d+\b")
 # Questions whose answer may be a difference of two of the passage's numbers ("How much longer
 # is A than B?" answered "210 metres longer" from "A is 620 metres, B 410").
 _COMPARES = re.compile(
@@ -127,12 +128,15 @@ def _dates(text: str) -> str:
     return _ISO_DATE.sub(lambda m: f"{calendar.month_name[int(m[2])]} {int(m[3])}, {m[1]}", text)
 
 
-def _numbers(text: str, words: Mapping[str, int]) -> list[tuple[str, float, float]]:
-    """(as written, value, value without its scale word) for each number of ``text``."""
+def _numbers(
+    text: str, words: Mapping[str, int], named: bool = False
+) -> list[tuple[str, float, float]]:
+    """(as written, value, value without its scale word) for each number of ``text``; with
+    ``named``, not those inside a numbered name ("HERON-2")."""
     out = []
-    named = [m.span() for m in _NUMBERED_NAME.finditer(text)]
+    names = [m.span() for m in _NUMBERED_NAME.finditer(text)] if named else []
     for m in _NUMBER.finditer(text):
-        if any(a <= m.start() < b for a, b in named):
+        if any(a <= m.start() < b for a, b in names):
             continue
         value = float(m[1].replace(",", "") + (m[2] or ""))
         scale = _SCALE.get((m[3] or m[4] or "").lower(), 1.0)
@@ -183,7 +187,7 @@ def _tokens(sentence: str, lexicon: Lexicon | None) -> list[tuple[str, str, str 
     a number, "HERON-2"; key: a _key), "unit" (an abbreviation) or "word" (a stem)."""
     text = _dates(_PROMPT_REF.sub(" ", MARKER.sub(" ", sentence)))
     found: dict[tuple[str, str | float], str] = {}
-    for shown, value, _ in _numbers(text, NUMBER_WORDS):
+    for shown, value, _ in _numbers(text, NUMBER_WORDS, named=True):
         found.setdefault(("number", value), shown)
     for name in _NUMBERED_NAME.findall(text):
         found.setdefault(("numbered", _key(name)), name)
@@ -196,7 +200,7 @@ def _tokens(sentence: str, lexicon: Lexicon | None) -> list[tuple[str, str, str 
             continue
         if len(bare) == 1 and word.islower():  # "s" of "1's", "h" of "km/h"
             continue
-        if bare in _UNIT_WORDS:
+        if bare in _UNIT_WORDS and word.islower():
             found.setdefault(("unit", bare), word)
             continue
         share = lexicon.df.get(term, 0) / lexicon.n_docs if lexicon and lexicon.n_docs else 0.0
