@@ -392,6 +392,7 @@ def test_a_sentence_restates_the_question_when_it_adds_no_word_or_number(
         ("Which GPU did the MOI team use? And Where is Redmond?", ["GPU", "MOI", "Redmond"]),
         ("wich univercity is Natarajan Gotam a profesor at?", ["Natarajan", "Gotam"]),
         ("If I'm a professor at Penn, what can I do?", ["Penn"]),
+        ("What did We’ve Got Mail and Kearns's book say?", ["Got", "Mail", "Kearns's"]),
     ],
 )
 def test_the_names_a_question_gives_leave_out_the_word_opening_it(

@@ -227,9 +227,9 @@ def names_given(question: str) -> list[str]:
             w
             for part in answer_sentences(question)
             for i, w in enumerate(_WORD.findall(part))
+            # A stop word names nothing, nor does its contraction ("I'm", "We've"; "Kearns's" does)
             if any(c.isupper() for c in (w[1:] if i == 0 else w))
-            and w.lower() not in _SKIP
-            and w.replace("’", "'").split("'")[0] != "I"  # "I", "I'm": the asker
+            and w.lower().replace("’", "'").split("'")[0] not in _SKIP
         )
     )
 
